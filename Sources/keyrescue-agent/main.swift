@@ -1,0 +1,3 @@
+import RescueAgent
+
+print("keyrescue-agent: wire format \(Agent.wireFormatVersion)")

@@ -1,0 +1,3 @@
+import RescueController
+
+print("keyrescue: controller not built yet (\(Controller.userAgent))")

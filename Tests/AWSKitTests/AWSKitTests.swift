@@ -1,0 +1,6 @@
+import AWSKit
+import Testing
+
+@Test func userAgentNamesTheProject() {
+    #expect(AWSKit.userAgent.hasPrefix("keyrescue/"))
+}

@@ -1,0 +1,6 @@
+import RescueController
+import Testing
+
+@Test func controllerUsesAWSKitUserAgent() {
+    #expect(Controller.userAgent.hasPrefix("keyrescue/"))
+}

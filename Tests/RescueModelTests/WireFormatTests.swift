@@ -1,0 +1,6 @@
+import RescueModel
+import Testing
+
+@Test func wireFormatVersionIsOne() {
+    #expect(WireFormat.version == 1)
+}
