@@ -1,0 +1,43 @@
+"""The contract between the local cloud and the ways it runs an instance.
+
+An instance that reaches `running` gets one InstanceRuntime. Two kinds exist:
+`namespace` (user-data executed in private mount/PID namespaces with the root volume as /)
+and `vm` (QEMU booting the root volume, volumes hot-plugged as NVMe with the volume id as serial).
+The cloud's state machine calls these methods; they never touch EC2 state themselves.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class Volume:
+    volume_id: str          # vol-0abc…
+    image: Path             # backing image file
+    device_name: str        # as attached in EC2: /dev/sda1, /dev/xvda, /dev/sdf …
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    instance_id: str
+    root: Volume
+    volumes: tuple[Volume, ...]     # attached at launch besides the root
+    user_data: bytes | None
+    console_log: Path               # everything the instance prints goes here (GetConsoleOutput)
+    cloud_endpoint: str             # http://127.0.0.1:PORT, reachable from inside the instance
+    nitro: bool = True              # Nitro: NVMe by-id links; Xen: /dev/xvdX names
+
+
+class InstanceRuntime(Protocol):
+    def start(self, spec: LaunchSpec) -> None: ...
+    def attach(self, volume: Volume) -> None: ...
+    def detach(self, volume: Volume) -> None: ...
+    def stop(self, force: bool = False) -> None: ...
+    def is_running(self) -> bool:
+        """False once the instance has shut itself down (poweroff/shutdown in the guest)."""
+        ...
+    def ssh_endpoint(self) -> tuple[str, int] | None:
+        """Where the instance's port 22 can be reached from the host, if anywhere."""
+        ...
