@@ -41,3 +41,19 @@ class InstanceRuntime(Protocol):
     def ssh_endpoint(self) -> tuple[str, int] | None:
         """Where the instance's port 22 can be reached from the host, if anywhere."""
         ...
+
+
+# How the cloud finds a runtime: module and class per `--instances` kind. A runtime
+# class is constructed with one argument, the instance's private work directory
+# (a Path under the cloud's state dir; console.log lives there too).
+RUNTIME_CLASSES = {"namespace": ("localcloud.namespace", "NamespaceRuntime"),
+                   "vm": ("localcloud.vm", "VMRuntime")}
+
+
+def load_runtime(kind: str):
+    import importlib
+
+    if kind not in RUNTIME_CLASSES:
+        raise ValueError(f"unknown instance runtime {kind!r}: use one of {', '.join(RUNTIME_CLASSES)}")
+    module, name = RUNTIME_CLASSES[kind]
+    return getattr(importlib.import_module(module), name)
