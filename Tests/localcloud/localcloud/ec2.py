@@ -119,6 +119,11 @@ class EC2Layer:
     def _launch(self, instance, call: Call) -> None:
         rec = self._record(instance)
         rec.user_data = ec2rules.decode_user_data(call.params.get("UserData"))
+        # moto ignores these two launch parameters
+        if call.params.get("DisableApiTermination", "").lower() == "true":
+            instance.disable_api_termination = True
+        if call.params.get("InstanceInitiatedShutdownBehavior"):
+            instance.instance_initiated_shutdown_behavior = call.params["InstanceInitiatedShutdownBehavior"]
         root = instance.block_device_mapping.get(instance.root_device_name)
         seed = self.cloud.seed_for(instance.image_id)
         public_key = None
