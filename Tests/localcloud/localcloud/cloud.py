@@ -28,7 +28,7 @@ from .ec2 import EC2Layer
 from .errors import EC2Error, ec2_error_xml
 from .faults import FaultBook
 from .profiles import Profile
-from .runtime import load_runtime
+from .runtime import runtime_factory
 from .scheduler import Scheduler
 
 log = logging.getLogger("localcloud")
@@ -50,7 +50,7 @@ class LocalCloud:
         self.ec2 = EC2Layer(self)
         self.seeds: list[SeedAmi] = []
         self._regions: set[str] = set()
-        self._runtime_class = load_runtime(self.runtime_kind) if self.runtime_kind else None
+        self._runtime_class = runtime_factory(self.runtime_kind) if self.runtime_kind else None
         self.moto = DomainDispatcherApplication(create_backend_app)
         self._closed = threading.Event()
         threading.Thread(target=self._monitor, name="monitor", daemon=True).start()
@@ -182,6 +182,9 @@ class LocalCloud:
             return json_response(start_response, "200 OK", {"reset": ["faults", "calls"]})
         if what == "amis" and method == "GET":
             return json_response(start_response, "200 OK", [s.as_json() for s in self.seeds])
+        if what == "instances" and method == "GET":
+            with self.lock:
+                return json_response(start_response, "200 OK", self.ec2.describe_runtimes())
         if what == "health":
             return json_response(start_response, "200 OK", {"ok": True, "profile": self.profile.name,
                                                             "instances": self.runtime_kind})

@@ -150,7 +150,7 @@ class EC2Layer:
 
         def start_runtime() -> None:
             if spec is not None:
-                rec.runtime = rec.runtime or self.cloud.new_runtime(rec.workdir)
+                rec.runtime = self.cloud.new_runtime(rec.workdir)
                 rec.runtime.start(spec)
                 rec.runtime_up = True
             remaining = max(0.0, delay - (time.monotonic() - began))
@@ -328,6 +328,15 @@ class EC2Layer:
                 f.seek(max(0, rec.console.stat().st_size - CONSOLE_LIMIT))
                 text = f.read()
         return ec2xml.console_output(instance.id, text)
+
+    def describe_runtimes(self) -> list[dict]:
+        """GET /_localcloud/instances: where each instance runs and its ssh port, if any."""
+        out = []
+        for rec in self.records.values():
+            ssh = rec.runtime.ssh_endpoint() if rec.runtime_up and rec.runtime is not None else None
+            out.append({"instance_id": rec.instance_id, "running": bool(rec.runtime_up),
+                        "ssh": list(ssh) if ssh else None, "console_log": str(rec.console)})
+        return out
 
     # shutdown ------------------------------------------------------------------------
     def shutdown(self) -> None:

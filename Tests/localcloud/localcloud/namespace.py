@@ -179,11 +179,12 @@ class NamespaceRuntime:
             path = self.dev / link
             path.unlink(missing_ok=True)
             os.symlink(target, path)
-            if link.startswith("disk/by-id/"):
-                for k, _ in disk.partitions():
-                    part_link = self.dev / f"{link}-part{k}"
-                    part_link.unlink(missing_ok=True)
-                    os.symlink(f"../../{devices.partition_name(names, k)}", part_link)
+            for k, _ in disk.partitions():
+                # udev's by-id links end -partK; amazon-ec2-utils' /dev/sdf gets /dev/sdf1 …
+                by_id = link.startswith("disk/by-id/")
+                part_link = self.dev / (f"{link}-part{k}" if by_id else f"{link}{k}")
+                part_link.unlink(missing_ok=True)
+                os.symlink(("../../" if by_id else "") + devices.partition_name(names, k), part_link)
         return disk
 
     def _remove_nodes(self, disk: AttachedDisk) -> None:
@@ -192,6 +193,7 @@ class NamespaceRuntime:
         for link, _ in names.links:
             paths.append(self.dev / link)
             paths.extend((self.dev / link).parent.glob(Path(link).name + "-part*"))
+            paths.extend(p for p in (self.dev / link).parent.glob(Path(link).name + "[0-9]*") if p.is_symlink())
         for p in paths:
             if p.is_symlink() or p.exists():
                 p.unlink()

@@ -43,17 +43,14 @@ class InstanceRuntime(Protocol):
         ...
 
 
-# How the cloud finds a runtime: module and class per `--instances` kind. A runtime
-# class is constructed with one argument, the instance's private work directory
-# (a Path under the cloud's state dir; console.log lives there too).
-RUNTIME_CLASSES = {"namespace": ("localcloud.namespace", "NamespaceRuntime"),
-                   "vm": ("localcloud.vm", "VMRuntime")}
-
-
-def load_runtime(kind: str):
-    import importlib
-
-    if kind not in RUNTIME_CLASSES:
-        raise ValueError(f"unknown instance runtime {kind!r}: use one of {', '.join(RUNTIME_CLASSES)}")
-    module, name = RUNTIME_CLASSES[kind]
-    return getattr(importlib.import_module(module), name)
+# How the cloud makes a runtime for `--instances KIND`: a callable taking the instance's
+# private work directory (a Path under the cloud's state dir, holding console.log) and
+# returning a fresh InstanceRuntime. The cloud makes a new one for every boot.
+def runtime_factory(kind: str):
+    if kind == "namespace":
+        from .namespace import NamespaceRuntime
+        return NamespaceRuntime
+    if kind == "vm":
+        from .vm import VMRuntime
+        return lambda workdir: VMRuntime()
+    raise ValueError(f"unknown instance runtime {kind!r}: use namespace or vm")
