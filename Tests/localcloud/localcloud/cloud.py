@@ -10,10 +10,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import shutil
 import socket
 import threading
 import time
+import uuid
 from pathlib import Path
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
@@ -131,6 +133,9 @@ class LocalCloud:
                                      ec2_error_xml(code, getattr(e, "message", str(e))))
             if answer is not None:
                 return self._respond(start_response, 200, answer)
+            repeated = self._repeated_run(environ, call, backend)
+            if repeated is not None:
+                return self._respond(start_response, 200, repeated)
             known = {i.id for i in backend.all_instances()}
             captured: dict = {}
 
@@ -142,6 +147,26 @@ class LocalCloud:
                 self.ec2.after(backend, call, known)
             start_response(captured["status"], captured["headers"])
             return [payload]
+
+    def _repeated_run(self, environ, call, backend) -> bytes | None:
+        """RunInstances with a ClientToken already used answers the same instances (EC2's
+        idempotency; moto would launch again)."""
+        token = call.params.get("ClientToken")
+        if call.action != "RunInstances" or not token:
+            return None
+        ids = [i.id for i in backend.all_instances() if i.client_token == token]
+        if not ids:
+            return None
+        query = "Action=DescribeInstances&Version=2016-11-15&" + "&".join(
+            f"InstanceId.{n}={iid}" for n, iid in enumerate(ids, 1))
+        inner = dict(environ, CONTENT_LENGTH=str(len(query)))
+        inner["wsgi.input"] = io.BytesIO(query.encode())
+        payload = b"".join(self.moto(inner, lambda status, headers, exc_info=None: None)).decode()
+        match = re.search(r"<reservationSet><item>(.*)</item></reservationSet>", payload, re.S)
+        if match is None:
+            return None
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<RunInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                f"<requestId>{uuid.uuid4()}</requestId>{match.group(1)}</RunInstancesResponse>").encode()
 
     @staticmethod
     def _respond(start_response, status: int, body: bytes):

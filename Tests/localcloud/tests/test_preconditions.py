@@ -109,3 +109,10 @@ def test_start_without_root_is_incorrect_instance_state(ec2, al2023):
 
 def test_unknown_instance_is_not_found(ec2):
     assert error_code(lambda: ec2.stop_instances(InstanceIds=["i-0123456789abcdef0"])) == "InvalidInstanceID.NotFound"
+
+
+def test_run_instances_with_a_used_client_token_answers_the_same_instance(ec2, al2023):
+    first = ec2.run_instances(ImageId=al2023, MinCount=1, MaxCount=1, ClientToken="keyrescue-run-1")
+    again = ec2.run_instances(ImageId=al2023, MinCount=1, MaxCount=1, ClientToken="keyrescue-run-1")
+    assert again["Instances"][0]["InstanceId"] == first["Instances"][0]["InstanceId"]
+    ec2.terminate_instances(InstanceIds=[first["Instances"][0]["InstanceId"]])
