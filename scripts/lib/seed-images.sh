@@ -2,14 +2,15 @@
 # Seed disk images for the local cloud's AMIs, built once from the cached Debian rootfs.
 #
 #   source scripts/lib/seed-images.sh
-#   dir=$(seed_images)        # builds what is missing, prints the directory holding
+#   dir=$(seed_images [ssh|vm])  # builds what is missing, prints the directory holding
 #                             #   debian-12.img  (ext4 on GPT, login user admin)
 #                             #   debian-12-xfs.img (XFS on GPT, login user admin)
 #                             #   al2023.img     (XFS on GPT, ec2-user, Amazon Linux 2023 os-release)
 # Each image is an 8 GiB sparse file (EC2's smallest AL2023 root), one Linux partition
 # starting at 1 MiB. al2023.img is Debian underneath: the same shell, curl and sshd,
 # with an ec2-user and an os-release saying amzn 2023, so it serves as the rescue host
-# and as a target. A flock makes concurrent callers wait for one build.
+# and as a target. The `vm` flavour (for --instances vm) adds a kernel, systemd and udev
+# (see rootfs.sh). A flock makes concurrent callers wait for one build.
 # shellcheck source=scripts/lib/rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
 
@@ -63,8 +64,8 @@ OS
 }
 
 seed_images() {
-    local tarball key dir
-    tarball=$(rootfs_tarball ssh) || return 1
+    local flavour=${1:-ssh} tarball key dir
+    tarball=$(rootfs_tarball "$flavour") || return 1
     key=$(printf '%s|%s' "$(basename "$tarball")" "$SEED_VERSION" | sha256sum | cut -c1-12)
     dir="$KEYRESCUE_CACHE/localcloud-seed-$key"
     mkdir -p "$dir"

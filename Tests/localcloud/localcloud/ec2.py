@@ -250,11 +250,14 @@ class EC2Layer:
     def _terminate_instance(self, backend, instance, action: str) -> None:
         instance._state = InstanceState("shutting-down", 32)
 
+        rec = self._record(instance)
+
         def final() -> None:
             instance.terminate()
             self.reconcile_disks(backend)
+            rec.worker.shutdown(wait=False)   # nothing more runs for a terminated instance
 
-        self._halt(instance, self._record(instance), self.cloud.profile.terminate, action, final, True)
+        self._halt(instance, rec, self.cloud.profile.terminate, action, final, True)
 
     def check_self_shutdowns(self, backend) -> None:
         """An instance whose runtime ended by itself (poweroff inside) stops or terminates."""
@@ -342,5 +345,8 @@ class EC2Layer:
     def shutdown(self) -> None:
         for rec in self.records.values():
             if rec.runtime is not None:
-                rec.worker.submit(self._guarded, lambda r=rec.runtime: r.stop(force=True))
+                try:
+                    rec.worker.submit(self._guarded, lambda r=rec.runtime: r.stop(force=True))
+                except RuntimeError:   # terminated: its runtime is already stopped
+                    pass
             rec.worker.shutdown(wait=True)

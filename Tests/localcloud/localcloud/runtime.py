@@ -52,5 +52,5 @@ def runtime_factory(kind: str):
         return NamespaceRuntime
     if kind == "vm":
         from .vm import VMRuntime
-        return lambda workdir: VMRuntime()
+        return VMRuntime
     raise ValueError(f"unknown instance runtime {kind!r}: use namespace or vm")
