@@ -92,16 +92,16 @@ class NamespaceRuntime:
             script = setup_script(str(self.mountpoint), partition, fstype, str(self.dev), str(self.ctl),
                                   hostname=spec.instance_id)
             (self.workdir / "setup.sh").write_text(script)
-            console = open(spec.console_log, "ab")
-            try:
-                self._proc = subprocess.Popen(
-                    ["unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child",
-                     "--propagation", "private",
-                     "setpriv", "--bounding-set", DROPPED_CAPS, "/bin/sh", str(self.workdir / "setup.sh")],
-                    stdin=subprocess.DEVNULL, stdout=console, stderr=subprocess.STDOUT,
-                    start_new_session=True)
-            finally:
-                console.close()
+            # The console is a pipe (so /dev/console, /dev/ttyS0 → /proc/1/fd/1 work inside),
+            # copied to the console log by a thread until the last writer in the instance exits.
+            self._proc = subprocess.Popen(
+                ["unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child",
+                 "--propagation", "private",
+                 "setpriv", "--bounding-set", DROPPED_CAPS, "/bin/sh", str(self.workdir / "setup.sh")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                start_new_session=True)
+            threading.Thread(target=self._copy_console, args=(self._proc.stdout, spec.console_log),
+                             daemon=True).start()
             threading.Thread(target=self._watch, args=(self._proc,), daemon=True).start()
 
     def attach(self, volume: Volume) -> None:
@@ -150,7 +150,8 @@ class NamespaceRuntime:
             os.mknod(self.dev / name, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
         for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
-                             ("ptmx", "pts/ptmx")):
+                             ("ptmx", "pts/ptmx"), ("console", "/proc/1/fd/1"), ("ttyS0", "/proc/1/fd/1"),
+                             ("kmsg", "/proc/1/fd/1")):
             os.symlink(target, self.dev / name)
         (self.ctl / "init").write_text(INIT)
         (self.ctl / "shim").write_text(SHIM)
@@ -218,6 +219,13 @@ class NamespaceRuntime:
             return (self.ctl / "power").read_text().strip() or None
         except OSError:
             return None
+
+    @staticmethod
+    def _copy_console(pipe, log_path: Path) -> None:
+        with pipe, open(log_path, "ab") as log_file:
+            while chunk := pipe.read1(65536):
+                log_file.write(chunk)
+                log_file.flush()
 
     def _watch(self, proc: subprocess.Popen) -> None:
         """A guest reboot restarts the instance in place; anything else leaves it stopped."""

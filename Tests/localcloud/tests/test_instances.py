@@ -85,3 +85,10 @@ def test_key_pair_lands_in_the_login_users_authorized_keys(ec2, al2023, tmp_path
     text = wait_console(ec2, iid, "test@localcloud")
     assert "-rw------- 1 1000 1000" in text
     ec2.terminate_instances(InstanceIds=[iid])
+
+
+def test_what_goes_to_dev_console_reaches_the_console_output(ec2, al2023):
+    iid = launch(ec2, al2023, UserData="#!/bin/sh\necho via-dev-console > /dev/console\necho via-ttyS0 > /dev/ttyS0\n")
+    text = wait_console(ec2, iid, "via-ttyS0")
+    assert "via-dev-console" in text
+    ec2.terminate_instances(InstanceIds=[iid])
