@@ -134,8 +134,10 @@ class NamespaceRuntime:
             self._release_all()
 
     def is_running(self) -> bool:
-        with self._lock:
-            return self._proc is not None and self._proc.poll() is None
+        """A guest reboot in progress counts as running (the instance stays `running` on EC2)."""
+        if self._proc is not None and self._proc.poll() is None:
+            return True
+        return self._proc is not None and not self._stopping and self.power_request() == "reboot"
 
     def ssh_endpoint(self) -> tuple[str, int] | None:
         return None
@@ -235,4 +237,8 @@ class NamespaceRuntime:
                 return
             if self.power_request() == "reboot" and self._spec is not None:
                 self._release_all()
-                self.start(self._spec)
+                try:
+                    self.start(self._spec)
+                except Exception:
+                    log.exception("%s: restart after reboot failed", self._spec.instance_id)
+                    (self.ctl / "power").unlink(missing_ok=True)

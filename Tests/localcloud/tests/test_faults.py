@@ -96,3 +96,17 @@ def test_new_account_has_internet_gateway_and_public_default_subnets(ec2):
                for r in routes)
     subnets = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])["Subnets"]
     assert subnets and all(s["MapPublicIpOnLaunch"] and s["DefaultForAz"] for s in subnets)
+
+
+def test_delay_answers_normally_once_the_delay_is_over(endpoint, ec2_once):
+    control(endpoint, "faults", {"action": "DescribeSubnets", "kind": "delay", "seconds": 1, "count": 1})
+    assert ec2_once.describe_subnets()["Subnets"]
+    assert [f["fired"] for f in control(endpoint, "faults")] == [1]
+    assert [c["status"] for c in control(endpoint, "calls") if c["action"] == "DescribeSubnets"] == [200]
+
+
+def test_bad_fault_requests_are_refused(endpoint):
+    import urllib.error
+    with pytest.raises(urllib.error.HTTPError) as info:
+        control(endpoint, "faults", {"action": "StopInstances", "kind": "explode"})
+    assert info.value.code == 400

@@ -92,3 +92,19 @@ def test_what_goes_to_dev_console_reaches_the_console_output(ec2, al2023):
     text = wait_console(ec2, iid, "via-ttyS0")
     assert "via-dev-console" in text
     ec2.terminate_instances(InstanceIds=[iid])
+
+
+def test_reboot_inside_restarts_the_instance_without_rerunning_user_data(ec2, al2023):
+    iid = launch(ec2, al2023, UserData="#!/bin/sh\necho user-data-ran\nreboot\n")
+    wait_console(ec2, iid, "reboot : reboot")
+    text = wait_console(ec2, iid, "up (", timeout=30)
+    deadline = time.monotonic() + 30
+    while text.count("up (") < 2 and time.monotonic() < deadline:
+        time.sleep(0.3)
+        text = console(ec2, iid)
+    assert text.count("up (") == 2
+    assert text.count("user-data-ran") == 1
+    assert wait_states(lambda: state_of(ec2, iid), "running")[-1] == "running"
+    time.sleep(1)
+    assert state_of(ec2, iid) == "running"
+    ec2.terminate_instances(InstanceIds=[iid])
