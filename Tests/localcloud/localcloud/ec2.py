@@ -304,8 +304,8 @@ class EC2Layer:
         ec2rules.check_detach(volume, attachment.status if attachment else "available")
         instance, device = attachment.instance, attachment.device
         if call.params.get("InstanceId") and call.params["InstanceId"] != instance.id:
-            raise EC2Error("IncorrectState",
-                           f"Volume '{volume.id}' is not attached to instance '{call.params['InstanceId']}'.")
+            raise EC2Error("InvalidAttachment.NotFound",
+                           f"Volume '{volume.id}' is not attached to instance '{call.params['InstanceId']}'")
         attachment.status = "detaching"
         instance.block_device_mapping[device].status = "detaching"
         rec = self._record(instance)
