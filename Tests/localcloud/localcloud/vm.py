@@ -65,12 +65,18 @@ def _device_option(device: dict) -> str:
 
 
 class VMRuntime:
-    """InstanceRuntime of the `vm` mode (see runtime.py). One instance per EC2 instance and boot."""
+    """InstanceRuntime of the `vm` mode (see runtime.py). One object per boot: start() once.
 
-    def __init__(self, *, login_user: str = "admin", authorized_keys: str | None = None,
+    authorized_keys/login_user: a launch key added once per instance at first boot, as cloud-init
+    would (the local cloud writes the key on the image instead, so it passes none)."""
+
+    def __init__(self, workdir: Path | None = None, *, login_user: str = "admin", authorized_keys: str | None = None,
                  memory_mib: int = 1024, cpus: int = 2, accel: str | None = None,
                  stop_timeout: float = 90.0, on_exit: Callable[[int], None] | None = None,
                  qemu: str = "qemu-system-x86_64", logger: logging.Logger | None = None):
+        # The cloud passes the instance's work directory; QEMU's socket and the kernel copy live in a
+        # short temp dir of their own (unix socket paths are limited to 107 bytes), removed at exit.
+        self.workdir = workdir
         self.login_user = login_user
         self.authorized_keys = authorized_keys
         self.memory_mib = memory_mib

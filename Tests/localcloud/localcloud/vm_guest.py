@@ -98,12 +98,12 @@ if [ -e "$FW/authorized-keys/raw" ] && [ ! -e "$STATE/key-installed" ]; then
 fi
 
 if [ -e "$FW/user-data/raw" ] && [ ! -e "$STATE/user-data-ran" ]; then
-    mkdir -p /run/localcloud
-    cp "$FW/user-data/raw" /run/localcloud/user-data && chmod 700 /run/localcloud/user-data
+    # Kept with the instance's state, as cloud-init keeps its scripts (/run is mounted noexec).
+    cp "$FW/user-data/raw" "$STATE/user-data" && chmod 700 "$STATE/user-data"
     touch "$STATE/user-data-ran"
-    if [ "$(head -c 2 /run/localcloud/user-data)" = "#!" ]; then
+    if [ "$(head -c 2 "$STATE/user-data")" = "#!" ]; then
         systemd-run --no-block --unit=localcloud-user-data --property=StandardOutput=journal+console \
-            --property=StandardError=journal+console /run/localcloud/user-data
+            --property=StandardError=journal+console "$STATE/user-data"
         say "user-data started"
     else
         say "user-data is not a script (no #!); ignored"
