@@ -157,3 +157,52 @@ def test_qmp_commands_errors_and_events(tmp_path):
             qmp.wait_event("DEVICE_DELETED", 0.2, device="dvol1")
     assert fake.received[0] == {"execute": "qmp_capabilities"}
     assert fake.received[1] == {"execute": "device_del", "arguments": {"id": "dvol1"}}
+
+
+def _runtime_dirs() -> set[Path]:
+    return set(Path("/tmp").glob("localcloud-vm-*"))
+
+
+def _bootable_tree_image(tmp_path: Path) -> Path:
+    from localcloud.vm_image import build_disk
+    tree = tmp_path / "tree"
+    (tree / "boot").mkdir(parents=True)
+    (tree / "boot/vmlinuz-1").write_bytes(b"not a kernel")
+    (tree / "boot/initrd.img-1").write_bytes(b"not an initrd")
+    image = tmp_path / "disk.img"
+    build_disk(tree, image, size_mib=16)
+    return image
+
+
+def _spec(tmp_path: Path, image: Path):
+    from localcloud.runtime import LaunchSpec, Volume
+    return LaunchSpec("i-0units", Volume("vol-0units", image, "/dev/xvda"), (), None, tmp_path / "console.log",
+                      "http://127.0.0.1:9")
+
+
+@needs_disk_tools
+def test_start_refuses_an_image_without_a_kernel_and_leaves_nothing_behind(tmp_path):
+    from localcloud.vm import VMRuntime
+    from localcloud.vm_image import build_disk
+    tree = tmp_path / "tree"
+    (tree / "etc").mkdir(parents=True)
+    image = tmp_path / "disk.img"
+    build_disk(tree, image, size_mib=16)
+    before = _runtime_dirs()
+    runtime = VMRuntime()
+    with pytest.raises(ImageError, match="rootfs_tarball vm"):
+        runtime.start(_spec(tmp_path, image))
+    assert not runtime.is_running() and runtime.ssh_endpoint() is None
+    assert _runtime_dirs() == before
+
+
+@needs_disk_tools
+@pytest.mark.skipif(not shutil.which("qemu-system-x86_64"), reason="needs qemu-system-x86_64 (qemu-system-x86)")
+def test_start_reports_qemu_failing_to_start_with_its_own_words_and_cleans_up(tmp_path):
+    from localcloud.vm import VMRuntime
+    before = _runtime_dirs()
+    runtime = VMRuntime(accel="no-such-accelerator")
+    with pytest.raises(RuntimeError, match="no-such-accelerator"):
+        runtime.start(_spec(tmp_path, _bootable_tree_image(tmp_path)))
+    assert not runtime.is_running()
+    assert _runtime_dirs() == before
