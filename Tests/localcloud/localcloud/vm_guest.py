@@ -102,7 +102,8 @@ if [ -e "$FW/user-data/raw" ] && [ ! -e "$STATE/user-data-ran" ]; then
     cp "$FW/user-data/raw" "$STATE/user-data" && chmod 700 "$STATE/user-data"
     touch "$STATE/user-data-ran"
     if [ "$(head -c 2 "$STATE/user-data")" = "#!" ]; then
-        systemd-run --no-block --unit=localcloud-user-data --property=StandardOutput=journal+console \
+        systemd-run --no-block --unit=localcloud-user-data --setenv=HOME=/root --working-directory=/ \
+            --property=StandardOutput=journal+console \
             --property=StandardError=journal+console "$STATE/user-data"
         say "user-data started"
     else

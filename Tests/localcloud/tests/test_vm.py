@@ -98,7 +98,7 @@ def ssh(runtime: VMRuntime, key: Path, user: str, command: str) -> subprocess.Co
 @pytest.fixture(scope="module")
 def nitro_vm(workdir, seed, key):
     cloud = CloudStub()
-    user_data = f"#!/bin/sh\necho \"user-data ran as $(id -un)\"\necho \"fetched: $(curl -fsS {cloud.url}/probe)\"\n"
+    user_data = f"#!/bin/sh\necho \"user-data ran as $(id -un) home $HOME in $(pwd)\"\necho \"fetched: $(curl -fsS {cloud.url}/probe)\"\n"
     spec = LaunchSpec("i-0a1b2c3d4e5f60718", Volume("vol-0a1b2c3d4e5f60719", copy_image(seed, workdir / "root1.img"),
                                                     "/dev/xvda"),
                       (), user_data.encode(), workdir / "console1.log", cloud.url, nitro=True)
@@ -142,7 +142,7 @@ def test_user_data_runs_as_root_reaches_the_cloud_url_and_prints_to_the_console_
     while f"fetched: cloud-says-{cloud.token}" not in runtime.console_text() and time.monotonic() < deadline:
         time.sleep(1)
     console = spec.console_log.read_text(errors="replace")
-    assert "user-data ran as root" in console
+    assert "user-data ran as root home /root in /" in console
     assert f"fetched: cloud-says-{cloud.token}" in console, console[-3000:]
 
 
