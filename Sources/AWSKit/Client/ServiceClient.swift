@@ -18,7 +18,7 @@ public struct ServiceClient: Sendable {
     public init(
         service: String, endpoint: URL, region: String, credentials: any CredentialProvider, transport: any HTTPTransport,
         retry: RetryPolicy = RetryPolicy(), quota: RetryQuota = RetryQuota(), clock: any AWSClock = SystemClock(),
-        logger: Logger = Logger(label: "keyrescue.awskit")
+        logger: Logger = Logger(label: "keyrescue.awskit", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.service = service
         self.endpoint = endpoint

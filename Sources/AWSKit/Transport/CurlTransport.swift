@@ -34,7 +34,7 @@ public struct CurlTransport: HTTPTransport {
 
     static let queue = DispatchQueue(label: "keyrescue.awskit.curl", attributes: .concurrent)
 
-    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "keyrescue.awskit.transport")) {
+    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "keyrescue.awskit.transport", factory: { _ in SwiftLogNoOpLogHandler() })) {
         self.configuration = configuration
         self.pool = CurlHandlePool(maxIdle: configuration.maxIdleHandles)
         self.logger = logger
