@@ -86,7 +86,11 @@ let package = Package(
         .testTarget(
             name: "RescueAgentTests", dependencies: ["RescueAgent", "RescueModel", "CLinux"],
             swiftSettings: strict),
-        .testTarget(name: "AWSKitTests", dependencies: ["AWSKit"], swiftSettings: strict),
+        // Test fixtures shared by test targets: moto_server and scripted HTTP servers on 127.0.0.1.
+        .target(
+            name: "AWSTestSupport", dependencies: ["AWSKit"], path: "Tests/TestSupport",
+            exclude: ["scripted_server.py"], swiftSettings: strict),
+        .testTarget(name: "AWSKitTests", dependencies: ["AWSKit", "AWSTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RescueControllerTests", dependencies: ["RescueController", "AWSKit", "RescueModel"],
             swiftSettings: strict),

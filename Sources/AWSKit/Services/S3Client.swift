@@ -1,0 +1,90 @@
+import Foundation
+
+/// S3 (REST-XML). Path-style URLs for custom endpoints (emulators, proxies), virtual-hosted style
+/// (`bucket.s3.region.amazonaws.com`) for AWS itself.
+public struct S3Client: Sendable {
+    public let client: ServiceClient
+    /// True when the endpoint is AWS's own (virtual-hosted addressing).
+    let virtualHosted: Bool
+
+    public init(client: ServiceClient) {
+        self.client = client
+        self.virtualHosted = client.endpoint.host?.hasSuffix(".amazonaws.com") ?? false
+    }
+
+    /// The URL of a bucket or an object (`key` percent-encoded per segment, `/` kept).
+    public func url(bucket: String, key: String? = nil, query: [(String, String?)] = []) -> URL {
+        let encodedKey = key.map { "/" + $0.split(separator: "/", omittingEmptySubsequences: false).map { QueryParameters.encode(String($0)) }.joined(separator: "/") } ?? "/"
+        if virtualHosted, var components = URLComponents(url: client.endpoint, resolvingAgainstBaseURL: false), let host = components.host {
+            components.host = "\(bucket).\(host)"
+            let base = ServiceClient(service: client.service, endpoint: components.url ?? client.endpoint, region: client.region, credentials: client.credentials, transport: client.transport)
+            return base.url(path: encodedKey, query: query)
+        }
+        return client.url(path: "/\(bucket)" + (key == nil ? "" : encodedKey), query: query)
+    }
+
+    func send(_ method: String, _ url: URL, action: String, headers: [HTTPHeader] = [], body: Data = Data()) async throws -> HTTPResponse {
+        try await client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body), action: action)
+    }
+
+    /// Creates a bucket; outside us-east-1 with the region's location constraint.
+    public func createBucket(_ bucket: String) async throws {
+        var body = Data()
+        if client.region != "us-east-1" {
+            body = Data(("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                + XMLWriter.text("LocationConstraint", client.region) + "</CreateBucketConfiguration>").utf8)
+        }
+        _ = try await send("PUT", url(bucket: bucket), action: "CreateBucket", headers: body.isEmpty ? [] : [HTTPHeader("Content-Type", "application/xml")], body: body)
+    }
+
+    /// Blocks every kind of public access to the bucket.
+    public func putPublicAccessBlock(_ bucket: String) async throws {
+        let flags = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].map { XMLWriter.text($0, "true") }.joined()
+        let body = Data(("<PublicAccessBlockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + flags + "</PublicAccessBlockConfiguration>").utf8)
+        _ = try await send("PUT", url(bucket: bucket, query: [("publicAccessBlock", "")]), action: "PutPublicAccessBlock", headers: Self.xmlWithChecksum(body), body: body)
+    }
+
+    /// One rule: objects under `prefix` expire after `days`.
+    public func putExpiryRule(_ bucket: String, id: String, prefix: String, days: Int) async throws {
+        let rule = XMLWriter.text("ID", id) + XMLWriter.element("Filter", XMLWriter.text("Prefix", prefix)) + XMLWriter.text("Status", "Enabled")
+            + XMLWriter.element("Expiration", XMLWriter.text("Days", String(days)))
+        let body = Data(("<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + XMLWriter.element("Rule", rule) + "</LifecycleConfiguration>").utf8)
+        _ = try await send("PUT", url(bucket: bucket, query: [("lifecycle", "")]), action: "PutBucketLifecycleConfiguration", headers: Self.xmlWithChecksum(body), body: body)
+    }
+
+    /// Returns the ETag.
+    @discardableResult
+    public func putObject(_ bucket: String, key: String, body: Data, contentType: String = "application/octet-stream") async throws -> String? {
+        try await send("PUT", url(bucket: bucket, key: key), action: "PutObject", headers: [HTTPHeader("Content-Type", contentType)], body: body).header("ETag")
+    }
+
+    public func getObject(_ bucket: String, key: String) async throws -> Data {
+        try await send("GET", url(bucket: bucket, key: key), action: "GetObject").body
+    }
+
+    /// Size and ETag, or nil when the object does not exist.
+    public func headObject(_ bucket: String, key: String) async throws -> (size: Int, etag: String?)? {
+        do {
+            let response = try await send("HEAD", url(bucket: bucket, key: key), action: "HeadObject")
+            return (Int(response.header("Content-Length") ?? "") ?? 0, response.header("ETag"))
+        } catch let error as AWSError where error.httpStatus == 404 {
+            return nil
+        }
+    }
+
+    public func deleteObject(_ bucket: String, key: String) async throws {
+        _ = try await send("DELETE", url(bucket: bucket, key: key), action: "DeleteObject")
+    }
+
+    /// A presigned GET or PUT URL, valid `expires` seconds (keep it short: it is a bearer token).
+    public func presign(method: String, bucket: String, key: String, expires: Int) async throws -> URL {
+        let signer = SigV4Signer(credentials: try await client.credentials.credentials(), region: client.region, service: "s3")
+        return try signer.presign(HTTPRequest(method: method, url: url(bucket: bucket, key: key)), expires: expires, date: client.clock.now()).url
+    }
+
+    /// S3 requires an integrity header (Content-MD5 or a checksum) on these configuration PUTs.
+    static func xmlWithChecksum(_ body: Data) -> [HTTPHeader] {
+        [HTTPHeader("Content-Type", "application/xml"), HTTPHeader("x-amz-sdk-checksum-algorithm", "SHA256"),
+         HTTPHeader("x-amz-checksum-sha256", Data(Digest.sha256(body)).base64EncodedString())]
+    }
+}
