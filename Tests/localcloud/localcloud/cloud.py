@@ -80,6 +80,8 @@ class LocalCloud:
                     self.seeds.append(seed)
                     ami = backend.amis[seed.image_id]
                     self.disks.snapshot_sources[ami.ebs_snapshot.id] = seed.image
+                    if ami.product_codes:
+                        self.ec2.marketplace.add(ami.ebs_snapshot.id)
             self._regions.add(region)
 
     # WSGI -----------------------------------------------------------------------------
@@ -145,7 +147,9 @@ class LocalCloud:
             payload = b"".join(self.moto(environ, capture))
             if captured.get("status", "").startswith("200"):
                 self.ec2.after(backend, call, known)
-            start_response(captured["status"], captured["headers"])
+                payload = self.ec2.decorate(backend, call, payload)
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+            start_response(captured["status"], headers + [("Content-Length", str(len(payload)))])
             return [payload]
 
     def _repeated_run(self, environ, call, backend) -> bytes | None:

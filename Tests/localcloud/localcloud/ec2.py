@@ -8,6 +8,7 @@ snapshots their image files and new instances their launch.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -50,6 +51,8 @@ class EC2Layer:
         self.cloud = cloud
         self.disks: DiskStore = cloud.disks
         self.records: dict[str, InstanceRecord] = {}
+        # Volumes and snapshots that carry Marketplace product codes (from an AMI that has them).
+        self.marketplace: set[str] = set()
         self._handlers: dict[str, Callable[[object, Call], bytes]] = {
             "StartInstances": self._start, "StopInstances": self._stop,
             "TerminateInstances": self._terminate, "AttachVolume": self._attach,
@@ -73,10 +76,25 @@ class EC2Layer:
                 if instance.id not in known_instances:
                     self._launch(instance, call)
 
+    def decorate(self, backend, call: Call, payload: bytes) -> bytes:
+        """What moto leaves out of its answers: the product codes of DescribeImages."""
+        if call.action != "DescribeImages":
+            return payload
+        text = payload.decode()
+        for ami in backend.amis.values():
+            if ami.product_codes and f"<imageId>{ami.id}</imageId>" in text:
+                codes = "".join(f"<item><productCode>{c}</productCode><type>marketplace</type></item>"
+                                for c in sorted(ami.product_codes))
+                text = re.sub(rf"(<imageId>{ami.id}</imageId>(?:(?!</imageId>).)*?)<productCodes/>",
+                              lambda m: f"{m.group(1)}<productCodes>{codes}</productCodes>", text, flags=re.S)
+        return text.encode()
+
     # disks -----------------------------------------------------------------------
     def reconcile_disks(self, backend) -> None:
         """Every volume has its image, every snapshot of ours its copy; the rest is deleted."""
         for volume in backend.volumes.values():
+            if volume.snapshot_id in self.marketplace:
+                self.marketplace.add(volume.id)
             path = self.disks.volume(volume.id)
             if path.exists():
                 continue
@@ -88,6 +106,8 @@ class EC2Layer:
         for snap in backend.snapshots.values():
             if getattr(snap, "from_ami", None) or snap.id in self.disks.snapshot_sources:
                 continue
+            if snap.volume.id in self.marketplace:
+                self.marketplace.add(snap.id)
             if not self.disks.snapshot(snap.id).exists() and self.disks.volume(snap.volume.id).exists():
                 self.disks.snapshot_volume(snap.volume.id, snap.id)
                 snap.status = "pending"
@@ -126,6 +146,10 @@ class EC2Layer:
             instance.instance_initiated_shutdown_behavior = call.params["InstanceInitiatedShutdownBehavior"]
         root = instance.block_device_mapping.get(instance.root_device_name)
         seed = self.cloud.seed_for(instance.image_id)
+        ami = instance.ec2_backend.amis.get(instance.image_id)
+        if ami is not None and ami.product_codes:
+            instance.product_codes = [{"ProductCodeId": c, "ProductCodeType": "marketplace"}
+                                      for c in sorted(ami.product_codes)]
         public_key = None
         if instance.key_name:
             pair = instance.ec2_backend.key_pairs.get(instance.key_name)
@@ -278,7 +302,7 @@ class EC2Layer:
         volume = backend.get_volume(call.params.get("VolumeId", ""))
         instance = backend.get_instance(call.params.get("InstanceId", ""))
         device = call.params.get("Device", "")
-        ec2rules.check_attach(volume, instance, device)
+        ec2rules.check_attach(volume, instance, device, volume.id in self.marketplace)
         attachment = backend.attach_volume(volume.id, instance.id, device)
         attachment.status = "attaching"
         instance.block_device_mapping[device].status = "attaching"
@@ -301,7 +325,7 @@ class EC2Layer:
     def _detach(self, backend, call: Call) -> bytes:
         volume = backend.get_volume(call.params.get("VolumeId", ""))
         attachment = volume.attachment
-        ec2rules.check_detach(volume, attachment.status if attachment else "available")
+        ec2rules.check_detach(volume, attachment.status if attachment else "available", volume.id in self.marketplace)
         instance, device = attachment.instance, attachment.device
         if call.params.get("InstanceId") and call.params["InstanceId"] != instance.id:
             raise EC2Error("InvalidAttachment.NotFound",
