@@ -96,6 +96,10 @@ class LocalCloud:
             environ["wsgi.input"] = io.BytesIO(body)
         call = parse_call(environ, body)
         entry = self.calls.record(call)
+        if call.service == "s3" and body and environ.get("REQUEST_METHOD") == "PUT":
+            # curl --data-binary sends application/x-www-form-urlencoded; S3 stores the bytes as
+            # they are, moto would parse them as a form and store nothing.
+            environ["CONTENT_TYPE"] = "application/octet-stream"
 
         def recording_start_response(status, headers, exc_info=None):
             entry["status"] = int(status.split()[0])
