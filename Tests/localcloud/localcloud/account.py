@@ -4,7 +4,8 @@ moto already has a default VPC with default subnets in each AZ mapping public IP
 a new account also has an internet gateway attached to it and a 0.0.0.0/0 route to
 that gateway in the VPC's main route table. The AMIs: the Amazon Linux 2023 AMI that
 the public SSM parameter names is backed by al2023.img; two Debian 12 AMIs (ext4 and
-XFS, owner 136693071363 as Debian's own) are registered per region.
+XFS, owner 136693071363 as Debian's own) and a Debian one carrying a Marketplace product
+code are registered per region.
 """
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from moto.ssm.models import ssm_backends
 
 AL2023_PARAMETER = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
 DEBIAN_OWNER = "136693071363"
+MARKETPLACE_CODE = "lc0marketplace0debian0000"   # a Marketplace product code (25 characters, like AWS's)
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,11 @@ def register_seed_amis(region: str, seed_dir: Path) -> list[SeedAmi]:
     if al2023 and al2023 in backend.amis:
         ami = backend.amis[al2023]
         seeds.append(SeedAmi(region, al2023, ami.name, "ec2-user", "xfs", seed_dir / "al2023.img"))
-    for name, fs, image in (("debian-12-amd64-20261125-localcloud", "ext4", "debian-12.img"),
-                            ("debian-12-amd64-xfs-20261125-localcloud", "xfs", "debian-12-xfs.img")):
-        ami = Ami(backend, ami_id=random_ami_id(), name=name, owner_id=DEBIAN_OWNER,
+    for name, fs, image, codes in (
+            ("debian-12-amd64-20261125-localcloud", "ext4", "debian-12.img", None),
+            ("debian-12-amd64-xfs-20261125-localcloud", "xfs", "debian-12-xfs.img", None),
+            ("debian-12-amd64-marketplace-20261125-localcloud", "ext4", "debian-12.img", {MARKETPLACE_CODE})):
+        ami = Ami(backend, ami_id=random_ami_id(), name=name, owner_id=DEBIAN_OWNER, product_codes=codes,
                   description=f"Debian 12 (bookworm), {fs} root on GPT, local cloud seed image",
                   public=True, virtualization_type="hvm", architecture="x86_64", hypervisor="xen",
                   root_device_type="ebs", root_device_name="/dev/xvda", region_name=region,

@@ -80,6 +80,8 @@ class LocalCloud:
                     self.seeds.append(seed)
                     ami = backend.amis[seed.image_id]
                     self.disks.snapshot_sources[ami.ebs_snapshot.id] = seed.image
+                    if ami.product_codes:
+                        self.ec2.marketplace.add(ami.ebs_snapshot.id)
             self._regions.add(region)
 
     # WSGI -----------------------------------------------------------------------------
@@ -94,6 +96,10 @@ class LocalCloud:
             environ["wsgi.input"] = io.BytesIO(body)
         call = parse_call(environ, body)
         entry = self.calls.record(call)
+        if call.service == "s3" and body and environ.get("REQUEST_METHOD") == "PUT":
+            # curl --data-binary sends application/x-www-form-urlencoded; S3 stores the bytes as
+            # they are, moto would parse them as a form and store nothing.
+            environ["CONTENT_TYPE"] = "application/octet-stream"
 
         def recording_start_response(status, headers, exc_info=None):
             entry["status"] = int(status.split()[0])
@@ -145,7 +151,9 @@ class LocalCloud:
             payload = b"".join(self.moto(environ, capture))
             if captured.get("status", "").startswith("200"):
                 self.ec2.after(backend, call, known)
-            start_response(captured["status"], captured["headers"])
+                payload = self.ec2.decorate(backend, call, payload)
+            headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
+            start_response(captured["status"], headers + [("Content-Length", str(len(payload)))])
             return [payload]
 
     def _repeated_run(self, environ, call, backend) -> bytes | None:

@@ -8,6 +8,7 @@ snapshots their image files and new instances their launch.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -20,7 +21,7 @@ from . import ec2rules, ec2xml
 from .calls import Call
 from .devices import is_nitro
 from .disks import DiskStore, first_partition, install_public_key
-from .errors import EC2Error
+from .ec2_volumes import VolumeActions
 from .runtime import InstanceRuntime, LaunchSpec, Volume
 
 log = logging.getLogger("localcloud.ec2")
@@ -45,11 +46,13 @@ def _ids(params: dict[str, str], prefix: str) -> list[str]:
     return [v for k, v in sorted(params.items()) if k.startswith(prefix + ".")]
 
 
-class EC2Layer:
+class EC2Layer(VolumeActions):
     def __init__(self, cloud) -> None:
         self.cloud = cloud
         self.disks: DiskStore = cloud.disks
         self.records: dict[str, InstanceRecord] = {}
+        # Volumes and snapshots that carry Marketplace product codes (from an AMI that has them).
+        self.marketplace: set[str] = set()
         self._handlers: dict[str, Callable[[object, Call], bytes]] = {
             "StartInstances": self._start, "StopInstances": self._stop,
             "TerminateInstances": self._terminate, "AttachVolume": self._attach,
@@ -73,37 +76,18 @@ class EC2Layer:
                 if instance.id not in known_instances:
                     self._launch(instance, call)
 
-    # disks -----------------------------------------------------------------------
-    def reconcile_disks(self, backend) -> None:
-        """Every volume has its image, every snapshot of ours its copy; the rest is deleted."""
-        for volume in backend.volumes.values():
-            path = self.disks.volume(volume.id)
-            if path.exists():
-                continue
-            source = self.disks.snapshot(volume.snapshot_id) if volume.snapshot_id else None
-            if source is not None and source.exists():
-                self.disks.create_from(volume.id, source, volume.size)
-            else:
-                self.disks.create_blank(volume.id, volume.size)
-        for snap in backend.snapshots.values():
-            if getattr(snap, "from_ami", None) or snap.id in self.disks.snapshot_sources:
-                continue
-            if not self.disks.snapshot(snap.id).exists() and self.disks.volume(snap.volume.id).exists():
-                self.disks.snapshot_volume(snap.volume.id, snap.id)
-                snap.status = "pending"
-                self.cloud.later(self.cloud.profile.snapshot, self.cloud.faults.take("CreateSnapshot", ("stall",)),
-                                 lambda s=snap: setattr(s, "status", "completed"))
-        live = set(backend.volumes)
-        for image in self.disks.volumes.glob("vol-*.img"):
-            if image.stem not in live and not self._in_use(image.stem):
-                image.unlink(missing_ok=True)
-        snaps = set(backend.snapshots)
-        for image in self.disks.snapshots.glob("snap-*.img"):
-            if image.stem not in snaps:
-                image.unlink(missing_ok=True)
-
-    def _in_use(self, volume_id: str) -> bool:
-        return False
+    def decorate(self, backend, call: Call, payload: bytes) -> bytes:
+        """What moto leaves out of its answers: the product codes of DescribeImages."""
+        if call.action != "DescribeImages":
+            return payload
+        text = payload.decode()
+        for ami in backend.amis.values():
+            if ami.product_codes and f"<imageId>{ami.id}</imageId>" in text:
+                codes = "".join(f"<item><productCode>{c}</productCode><type>marketplace</type></item>"
+                                for c in sorted(ami.product_codes))
+                text = re.sub(rf"(<imageId>{ami.id}</imageId>(?:(?!</imageId>).)*?)<productCodes/>",
+                              lambda m: f"{m.group(1)}<productCodes>{codes}</productCodes>", text, flags=re.S)
+        return text.encode()
 
     # instances ---------------------------------------------------------------------
     def _record(self, instance) -> InstanceRecord:
@@ -126,6 +110,10 @@ class EC2Layer:
             instance.instance_initiated_shutdown_behavior = call.params["InstanceInitiatedShutdownBehavior"]
         root = instance.block_device_mapping.get(instance.root_device_name)
         seed = self.cloud.seed_for(instance.image_id)
+        ami = instance.ec2_backend.amis.get(instance.image_id)
+        if ami is not None and ami.product_codes:
+            instance.product_codes = [{"ProductCodeId": c, "ProductCodeType": "marketplace"}
+                                      for c in sorted(ami.product_codes)]
         public_key = None
         if instance.key_name:
             pair = instance.ec2_backend.key_pairs.get(instance.key_name)
@@ -272,55 +260,6 @@ class EC2Layer:
                 self._terminate_instance(backend, instance, "InstanceInitiatedShutdown")
             else:
                 self._stop_instance(instance, "InstanceInitiatedShutdown")
-
-    # volumes -----------------------------------------------------------------------
-    def _attach(self, backend, call: Call) -> bytes:
-        volume = backend.get_volume(call.params.get("VolumeId", ""))
-        instance = backend.get_instance(call.params.get("InstanceId", ""))
-        device = call.params.get("Device", "")
-        ec2rules.check_attach(volume, instance, device)
-        attachment = backend.attach_volume(volume.id, instance.id, device)
-        attachment.status = "attaching"
-        instance.block_device_mapping[device].status = "attaching"
-        stall = self.cloud.faults.take("AttachVolume", ("stall",))
-        rec = self._record(instance)
-
-        def done() -> None:
-            if volume.attachment is not attachment:
-                return
-            attachment.status = "attached"
-            instance.block_device_mapping[device].status = "in-use"
-            if rec.runtime_up and rec.runtime is not None:
-                vol = Volume(volume.id, self.disks.volume(volume.id), device)
-                rec.worker.submit(self._guarded, lambda: rec.runtime.attach(vol))
-
-        self.cloud.later(self.cloud.profile.attach, stall, done)
-        return ec2xml.attachment("AttachVolume", volume.id, instance.id, device, "attaching",
-                                 attachment.attach_time)
-
-    def _detach(self, backend, call: Call) -> bytes:
-        volume = backend.get_volume(call.params.get("VolumeId", ""))
-        attachment = volume.attachment
-        ec2rules.check_detach(volume, attachment.status if attachment else "available")
-        instance, device = attachment.instance, attachment.device
-        if call.params.get("InstanceId") and call.params["InstanceId"] != instance.id:
-            raise EC2Error("InvalidAttachment.NotFound",
-                           f"Volume '{volume.id}' is not attached to instance '{call.params['InstanceId']}'")
-        attachment.status = "detaching"
-        instance.block_device_mapping[device].status = "detaching"
-        rec = self._record(instance)
-        began = time.monotonic()
-        stall = self.cloud.faults.take("DetachVolume", ("stall",))
-
-        def remove_device() -> None:
-            if rec.runtime_up and rec.runtime is not None:
-                rec.runtime.detach(Volume(volume.id, self.disks.volume(volume.id), device))
-            remaining = max(0.0, self.cloud.profile.detach - (time.monotonic() - began))
-            self.cloud.later(remaining, stall, lambda: backend.detach_volume(volume.id, instance.id, device))
-
-        rec.worker.submit(self._guarded, remove_device)
-        return ec2xml.attachment("DetachVolume", volume.id, instance.id, device, "detaching",
-                                 attachment.attach_time)
 
     def _console(self, backend, call: Call) -> bytes:
         instance = backend.get_instance(call.params.get("InstanceId", ""))

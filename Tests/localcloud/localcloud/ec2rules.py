@@ -44,13 +44,17 @@ def check_device_name(device: str | None) -> None:
                        f"Value ({device}) for parameter device is invalid. {device} is not a valid EBS device name.")
 
 
-def check_attach(volume, instance, device: str) -> None:
+def check_attach(volume, instance, device: str, marketplace: bool = False) -> None:
     check_device_name(device)
     if volume.attachment is not None:
         raise EC2Error("VolumeInUse", f"{volume.id} is already attached to an instance")
     if volume.zone.name != instance._placement.zone:
         raise EC2Error("InvalidVolume.ZoneMismatch",
                        f"The volume '{volume.id}' is not in the same availability zone as instance '{instance.id}'")
+    if marketplace and instance.state != "stopped":
+        raise EC2Error("IncorrectInstanceState",
+                       f"Unable to attach volume '{volume.id}' with Marketplace codes to instance "
+                       f"'{instance.id}' as the instance is not in the 'stopped' state.")
     if instance.state not in ("running", "stopped"):
         raise EC2Error("IncorrectState", f"Instance '{instance.id}' is not 'running'.")
     if any(slot(d) == slot(device) for d in instance.block_device_mapping):
@@ -58,7 +62,7 @@ def check_attach(volume, instance, device: str) -> None:
                        f"Invalid value '{device}' for unixDevice. Attachment point {device} is already in use")
 
 
-def check_detach(volume, attachment_status: str) -> None:
+def check_detach(volume, attachment_status: str, marketplace: bool = False) -> None:
     if volume.attachment is None:
         raise EC2Error("IncorrectState", f"Volume '{volume.id}' is in the 'available' state.")
     if attachment_status != "attached":
@@ -67,6 +71,11 @@ def check_detach(volume, attachment_status: str) -> None:
     if volume.attachment.device == instance.root_device_name and instance.state != "stopped":
         raise EC2Error("IncorrectState",
                        f"Unable to detach root volume '{volume.id}' from instance '{instance.id}'")
+    if marketplace and instance.state != "stopped":
+        # Message as reported in jtriley/StarCluster#238.
+        raise EC2Error("IncorrectInstanceState",
+                       f"Unable to detach volume '{volume.id}' with Marketplace codes from instance "
+                       f"'{instance.id}' as the instance is not in the 'stopped' state.")
 
 
 def check_start(instance) -> None:

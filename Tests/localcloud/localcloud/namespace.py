@@ -12,6 +12,7 @@ import logging
 import os
 import shutil
 import signal
+import socket
 import stat
 import subprocess
 import threading
@@ -27,6 +28,12 @@ log = logging.getLogger("localcloud.namespace")
 
 _BASIC_NODES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
                 "urandom": (1, 9), "tty": (5, 0)}
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def _sysfs_dev(name: str) -> tuple[int, int]:
@@ -140,7 +147,10 @@ class NamespaceRuntime:
         return self._proc is not None and not self._stopping and self.power_request() == "reboot"
 
     def ssh_endpoint(self) -> tuple[str, int] | None:
-        return None
+        try:
+            return "127.0.0.1", int((self.ctl / "ssh-port").read_text())
+        except (OSError, ValueError):
+            return None
 
     # internals --------------------------------------------------------------
     def _prepare_dirs(self, spec: LaunchSpec) -> None:
@@ -159,6 +169,8 @@ class NamespaceRuntime:
         (self.ctl / "shim").write_text(SHIM)
         os.chmod(self.ctl / "shim", 0o755)
         (self.ctl / "power").unlink(missing_ok=True)
+        if not (self.ctl / "ssh-port").exists():
+            (self.ctl / "ssh-port").write_text(str(_free_port()))
         if spec.user_data and not (self.ctl / "user-data").exists():
             (self.ctl / "user-data").write_bytes(spec.user_data)
 

@@ -64,6 +64,13 @@ if [ -s $C/user-data ] && [ ! -e $C/user-data.done ]; then
         echo "[localcloud] user-data is not a script (#!…); not run"
     fi
 fi
+if [ -x /usr/sbin/sshd ] && [ -s $C/ssh-port ]; then
+    # sshd on a loopback port of its own (the host's network is shared): the image's own sshd
+    # judges logins with the image's own authorized_keys, sshd_config and PAM.
+    mkdir -p /run/sshd && chmod 0755 /run/sshd
+    /usr/sbin/sshd -p "$(cat $C/ssh-port)" -o ListenAddress=127.0.0.1 -o PidFile=/run/sshd.pid \
+        && echo "[localcloud] sshd listening on 127.0.0.1:$(cat $C/ssh-port)"
+fi
 while :; do sleep 1 & wait $!; done
 """
 

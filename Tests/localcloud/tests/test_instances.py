@@ -108,3 +108,21 @@ def test_reboot_inside_restarts_the_instance_without_rerunning_user_data(ec2, al
     time.sleep(1)
     assert state_of(ec2, iid) == "running"
     ec2.terminate_instances(InstanceIds=[iid])
+
+
+def test_the_images_own_sshd_lets_the_key_pair_log_in(endpoint, ec2, al2023, tmp_path):
+    import json
+    import subprocess
+    import urllib.request
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(tmp_path / "k")], check=True)
+    ec2.import_key_pair(KeyName="localcloud-ssh", PublicKeyMaterial=(tmp_path / "k.pub").read_bytes())
+    iid = launch(ec2, al2023, KeyName="localcloud-ssh")
+    wait_console(ec2, iid, "sshd listening")
+    runtimes = json.loads(urllib.request.urlopen(f"{endpoint}/_localcloud/instances").read())
+    host, port = next(r["ssh"] for r in runtimes if r["instance_id"] == iid)
+    login = subprocess.run(["ssh", "-i", str(tmp_path / "k"), "-p", str(port), "-o", "BatchMode=yes",
+                            "-o", "StrictHostKeyChecking=no", "-o", f"UserKnownHostsFile={tmp_path}/known",
+                            f"ec2-user@{host}", "id -un; hostname"], capture_output=True, text=True, timeout=30)
+    assert login.returncode == 0, login.stderr
+    assert login.stdout.split() == ["ec2-user", iid]
+    ec2.terminate_instances(InstanceIds=[iid])

@@ -1,12 +1,9 @@
 """scripts/localcloud: start answers on the endpoint it prints last; stop leaves nothing behind."""
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from pathlib import Path
-
-import pytest
 
 from conftest import REPO, client, launch, needs_root, state_of, wait_states
 

@@ -1,8 +1,6 @@
 """EC2's documented preconditions answer with EC2's error codes (HTTP 400)."""
 from __future__ import annotations
 
-import base64
-
 import pytest
 from botocore.exceptions import ClientError
 
@@ -70,13 +68,12 @@ def test_disable_api_stop_and_termination_set_at_launch(ec2, al2023):
     ec2.terminate_instances(InstanceIds=[iid])
 
 
-def test_user_data_malformed_and_too_large(ec2, al2023):
-    from conftest import client
-    raw = ec2  # boto3 base64-encodes UserData itself: send raw Query requests through a low-level call
-    assert error_code(lambda: raw.run_instances(ImageId=al2023, MinCount=1, MaxCount=1,
+def test_user_data_over_16384_raw_bytes_is_refused(ec2, al2023):
+    # boto3 base64-encodes UserData itself: the limit applies to the raw bytes.
+    assert error_code(lambda: ec2.run_instances(ImageId=al2023, MinCount=1, MaxCount=1,
                                                 UserData="#!/bin/sh\n" + "x" * 16384)) == "InvalidParameterValue"
     exactly = "#!/bin/sh\n" + "x" * (16384 - 10)
-    iid = raw.run_instances(ImageId=al2023, MinCount=1, MaxCount=1, UserData=exactly)["Instances"][0]["InstanceId"]
+    iid = ec2.run_instances(ImageId=al2023, MinCount=1, MaxCount=1, UserData=exactly)["Instances"][0]["InstanceId"]
     ec2.terminate_instances(InstanceIds=[iid])
 
 
@@ -116,3 +113,30 @@ def test_run_instances_with_a_used_client_token_answers_the_same_instance(ec2, a
     again = ec2.run_instances(ImageId=al2023, MinCount=1, MaxCount=1, ClientToken="keyrescue-run-1")
     assert again["Instances"][0]["InstanceId"] == first["Instances"][0]["InstanceId"]
     ec2.terminate_instances(InstanceIds=[first["Instances"][0]["InstanceId"]])
+
+
+def test_marketplace_volume_moves_only_between_stopped_instances(ec2, al2023):
+    image = ec2.describe_images(Owners=["136693071363"],
+                                Filters=[{"Name": "name", "Values": ["debian-12-amd64-marketplace-*"]}])["Images"][0]
+    assert image["ProductCodes"][0]["ProductCodeType"] == "marketplace"
+    target = launch(ec2, image["ImageId"])
+    rescue = launch(ec2, al2023)
+    wait_states(lambda: state_of(ec2, target), "running")
+    inst = ec2.describe_instances(InstanceIds=[target])["Reservations"][0]["Instances"][0]
+    assert inst["ProductCodes"][0]["ProductCodeType"] == "marketplace"
+    ec2.stop_instances(InstanceIds=[target])
+    wait_states(lambda: state_of(ec2, target), "stopped")
+    vol = root_volume(ec2, target)
+    ec2.detach_volume(VolumeId=vol)
+    wait_states(lambda: ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]["State"], "available")
+    wait_states(lambda: state_of(ec2, rescue), "running")
+    assert error_code(lambda: ec2.attach_volume(VolumeId=vol, InstanceId=rescue, Device="/dev/sdf")) \
+        == "IncorrectInstanceState"
+    ec2.stop_instances(InstanceIds=[rescue])
+    wait_states(lambda: state_of(ec2, rescue), "stopped")
+    ec2.attach_volume(VolumeId=vol, InstanceId=rescue, Device="/dev/sdf")
+    wait_states(lambda: ec2.describe_volumes(VolumeIds=[vol])["Volumes"][0]["Attachments"][0]["State"], "attached")
+    ec2.start_instances(InstanceIds=[rescue])
+    wait_states(lambda: state_of(ec2, rescue), "running")
+    assert error_code(lambda: ec2.detach_volume(VolumeId=vol)) == "IncorrectInstanceState"
+    ec2.terminate_instances(InstanceIds=[target, rescue])
