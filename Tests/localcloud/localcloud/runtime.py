@@ -41,3 +41,16 @@ class InstanceRuntime(Protocol):
     def ssh_endpoint(self) -> tuple[str, int] | None:
         """Where the instance's port 22 can be reached from the host, if anywhere."""
         ...
+
+
+# How the cloud makes a runtime for `--instances KIND`: a callable taking the instance's
+# private work directory (a Path under the cloud's state dir, holding console.log) and
+# returning a fresh InstanceRuntime. The cloud makes a new one for every boot.
+def runtime_factory(kind: str):
+    if kind == "namespace":
+        from .namespace import NamespaceRuntime
+        return NamespaceRuntime
+    if kind == "vm":
+        from .vm import VMRuntime
+        return VMRuntime
+    raise ValueError(f"unknown instance runtime {kind!r}: use namespace or vm")

@@ -1,0 +1,236 @@
+"""The local cloud: WSGI middleware around moto's server app, one port for every service.
+
+  request → /_localcloud/* control endpoints
+          → call log (action + caller's access key id) → injected faults
+          → EC2: preconditions, timed transitions, disks, instances (ec2.py), else moto
+          → everything else: moto as is (S3 path-style, SSM, STS, IAM, KMS)
+"""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+import shutil
+import socket
+import threading
+import time
+import uuid
+from pathlib import Path
+
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
+from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
+from .calls import CallLog, parse_call
+from .control import fault_response, json_response
+from .disks import DiskStore
+from .ec2 import EC2Layer
+from .errors import EC2Error, ec2_error_xml
+from .faults import FaultBook
+from .profiles import Profile
+from .runtime import runtime_factory
+from .scheduler import Scheduler
+
+log = logging.getLogger("localcloud")
+
+
+class LocalCloud:
+    def __init__(self, state_dir: Path, seed_dir: Path | None, profile: Profile,
+                 runtime_kind: str | None = "namespace", endpoint: str = "") -> None:
+        self.state_dir = state_dir
+        self.seed_dir = seed_dir
+        self.profile = profile
+        self.runtime_kind = runtime_kind if seed_dir is not None else None
+        self.endpoint = endpoint
+        self.lock = threading.RLock()
+        self.faults = FaultBook()
+        self.calls = CallLog()
+        self.scheduler = Scheduler(self.lock, self.faults)
+        self.disks = DiskStore(state_dir)
+        self.ec2 = EC2Layer(self)
+        self.seeds: list[SeedAmi] = []
+        self._regions: set[str] = set()
+        self._runtime_class = runtime_factory(self.runtime_kind) if self.runtime_kind else None
+        self.moto = DomainDispatcherApplication(create_backend_app)
+        self._closed = threading.Event()
+        threading.Thread(target=self._monitor, name="monitor", daemon=True).start()
+
+    # services for ec2.py ------------------------------------------------------------------
+    def later(self, delay: float, stall, callback) -> None:
+        self.scheduler.later(delay, callback, stall)
+
+    def seed_for(self, image_id: str) -> SeedAmi | None:
+        return next((s for s in self.seeds if s.image_id == image_id), None)
+
+    def new_runtime(self, workdir: Path):
+        if self._runtime_class is None:
+            raise RuntimeError("this cloud runs no instances")
+        return self._runtime_class(workdir)
+
+    def ensure_region(self, region: str) -> None:
+        with self.lock:
+            if region in self._regions:
+                return
+            backend = ec2_backend(region)
+            add_internet_gateway(backend)
+            if self.seed_dir is not None:
+                for seed in register_seed_amis(region, self.seed_dir):
+                    self.seeds.append(seed)
+                    ami = backend.amis[seed.image_id]
+                    self.disks.snapshot_sources[ami.ebs_snapshot.id] = seed.image
+            self._regions.add(region)
+
+    # WSGI -----------------------------------------------------------------------------
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_localcloud/"):
+            return self._control(environ, start_response, path[len("/_localcloud/"):])
+        body = b""
+        if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length) if length else b""
+            environ["wsgi.input"] = io.BytesIO(body)
+        call = parse_call(environ, body)
+        entry = self.calls.record(call)
+
+        def recording_start_response(status, headers, exc_info=None):
+            entry["status"] = int(status.split()[0])
+            return start_response(status, headers, exc_info)
+
+        fault = self.faults.take(call.action, ("throttle", "500", "503", "delay", "drop"))
+        if fault is not None:
+            if fault.kind == "delay":
+                time.sleep(fault.seconds)
+            elif fault.kind == "drop":
+                entry["status"] = "dropped"
+                self._drop(environ)
+                return []
+            else:
+                status, headers, payload = fault_response(call, fault.kind)
+                recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
+                return [payload]
+        if call.service in ("ec2", "ssm"):
+            self.ensure_region(call.region)
+        if call.service == "ec2":
+            return self._ec2(environ, recording_start_response, call)
+        return self.moto(environ, recording_start_response)
+
+    def _ec2(self, environ, start_response, call):
+        with self.lock:
+            backend = ec2_backend(call.region)
+            try:
+                answer = self.ec2.handle(backend, call)
+            except EC2Error as e:
+                return self._respond(start_response, e.status, e.body())
+            except Exception as e:   # moto's own errors (InvalidInstanceID.NotFound, …) as moto words them
+                code = getattr(e, "error_type", None) or getattr(e, "code", None)
+                if not isinstance(code, str):
+                    raise
+                status = getattr(e, "code", 400)
+                return self._respond(start_response, status if isinstance(status, int) else 400,
+                                     ec2_error_xml(code, getattr(e, "message", str(e))))
+            if answer is not None:
+                return self._respond(start_response, 200, answer)
+            repeated = self._repeated_run(environ, call, backend)
+            if repeated is not None:
+                return self._respond(start_response, 200, repeated)
+            known = {i.id for i in backend.all_instances()}
+            captured: dict = {}
+
+            def capture(status, headers, exc_info=None):
+                captured["status"], captured["headers"] = status, headers
+
+            payload = b"".join(self.moto(environ, capture))
+            if captured.get("status", "").startswith("200"):
+                self.ec2.after(backend, call, known)
+            start_response(captured["status"], captured["headers"])
+            return [payload]
+
+    def _repeated_run(self, environ, call, backend) -> bytes | None:
+        """RunInstances with a ClientToken already used answers the same instances (EC2's
+        idempotency; moto would launch again)."""
+        token = call.params.get("ClientToken")
+        if call.action != "RunInstances" or not token:
+            return None
+        ids = [i.id for i in backend.all_instances() if i.client_token == token]
+        if not ids:
+            return None
+        query = "Action=DescribeInstances&Version=2016-11-15&" + "&".join(
+            f"InstanceId.{n}={iid}" for n, iid in enumerate(ids, 1))
+        inner = dict(environ, CONTENT_LENGTH=str(len(query)))
+        inner["wsgi.input"] = io.BytesIO(query.encode())
+        payload = b"".join(self.moto(inner, lambda status, headers, exc_info=None: None)).decode()
+        match = re.search(r"<reservationSet><item>(.*)</item></reservationSet>", payload, re.S)
+        if match is None:
+            return None
+        return ('<?xml version="1.0" encoding="UTF-8"?>\n<RunInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
+                f"<requestId>{uuid.uuid4()}</requestId>{match.group(1)}</RunInstancesResponse>").encode()
+
+    @staticmethod
+    def _respond(start_response, status: int, body: bytes):
+        reason = {200: "OK", 400: "Bad Request", 500: "Internal Server Error", 503: "Service Unavailable"}
+        start_response(f"{status} {reason.get(status, 'Error')}",
+                       [("Content-Type", "text/xml;charset=UTF-8"), ("Content-Length", str(len(body)))])
+        return [body]
+
+    @staticmethod
+    def _drop(environ) -> None:
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def _control(self, environ, start_response, what: str):
+        method = environ.get("REQUEST_METHOD", "GET")
+        if what == "faults" and method == "POST":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            try:
+                spec = json.loads(environ["wsgi.input"].read(length) or b"{}")
+                fault = self.faults.add(spec)
+            except (ValueError, TypeError) as e:
+                return json_response(start_response, "400 Bad Request", {"error": str(e)})
+            return json_response(start_response, "201 Created", fault.__dict__)
+        if what == "faults" and method == "GET":
+            return json_response(start_response, "200 OK", self.faults.list())
+        if what == "faults" and method == "DELETE":
+            self.faults.clear()
+            return json_response(start_response, "200 OK", [])
+        if what == "calls" and method == "GET":
+            return json_response(start_response, "200 OK", self.calls.entries())
+        if what == "reset" and method == "POST":
+            self.faults.clear()
+            self.calls.clear()
+            return json_response(start_response, "200 OK", {"reset": ["faults", "calls"]})
+        if what == "amis" and method == "GET":
+            return json_response(start_response, "200 OK", [s.as_json() for s in self.seeds])
+        if what == "instances" and method == "GET":
+            with self.lock:
+                return json_response(start_response, "200 OK", self.ec2.describe_runtimes())
+        if what == "health":
+            return json_response(start_response, "200 OK", {"ok": True, "profile": self.profile.name,
+                                                            "instances": self.runtime_kind})
+        return json_response(start_response, "404 Not Found", {"error": f"no control endpoint {method} /_localcloud/{what}"})
+
+    # background -------------------------------------------------------------------------
+    def _monitor(self) -> None:
+        while not self._closed.wait(0.5):
+            try:
+                with self.lock:
+                    for region in self._regions:
+                        self.ec2.check_self_shutdowns(ec2_backend(region))
+            except Exception:
+                log.exception("monitor")
+
+    def close(self) -> None:
+        """Stops every instance and removes every image: nothing is left behind."""
+        self._closed.set()
+        self.scheduler.close()
+        self.ec2.shutdown()
+        shutil.rmtree(self.state_dir, ignore_errors=True)
+
+
+__all__ = ["LocalCloud", "DEFAULT_ACCOUNT_ID"]

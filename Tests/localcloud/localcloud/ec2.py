@@ -1,0 +1,352 @@
+"""The EC2 part of the local cloud: preconditions, transitions that take time, disks, instances.
+
+Requests arrive here with the cloud's lock held. Actions whose timing the cloud owns
+(Start/Stop/TerminateInstances, Attach/DetachVolume, GetConsoleOutput) are answered
+here; the others go to moto and are followed by `after`, which gives new volumes and
+snapshots their image files and new instances their launch.
+"""
+from __future__ import annotations
+
+import logging
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from moto.ec2.models.instances import InstanceState
+
+from . import ec2rules, ec2xml
+from .calls import Call
+from .devices import is_nitro
+from .disks import DiskStore, first_partition, install_public_key
+from .errors import EC2Error
+from .runtime import InstanceRuntime, LaunchSpec, Volume
+
+log = logging.getLogger("localcloud.ec2")
+CONSOLE_LIMIT = 64 * 1024   # GetConsoleOutput returns the last 64 KB
+
+
+@dataclass
+class InstanceRecord:
+    instance_id: str
+    workdir: Path
+    worker: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(max_workers=1))
+    runtime: InstanceRuntime | None = None
+    runtime_up: bool = False        # started and not yet asked to stop
+    user_data: bytes | None = None
+
+    @property
+    def console(self) -> Path:
+        return self.workdir / "console.log"
+
+
+def _ids(params: dict[str, str], prefix: str) -> list[str]:
+    return [v for k, v in sorted(params.items()) if k.startswith(prefix + ".")]
+
+
+class EC2Layer:
+    def __init__(self, cloud) -> None:
+        self.cloud = cloud
+        self.disks: DiskStore = cloud.disks
+        self.records: dict[str, InstanceRecord] = {}
+        self._handlers: dict[str, Callable[[object, Call], bytes]] = {
+            "StartInstances": self._start, "StopInstances": self._stop,
+            "TerminateInstances": self._terminate, "AttachVolume": self._attach,
+            "DetachVolume": self._detach, "GetConsoleOutput": self._console,
+        }
+
+    # entry points ------------------------------------------------------------------
+    def handle(self, backend, call: Call) -> bytes | None:
+        """The answer for actions the cloud owns; None sends the call on to moto."""
+        if call.params.get("DryRun", "").lower() == "true":
+            return None
+        if call.action == "RunInstances":
+            ec2rules.decode_user_data(call.params.get("UserData"))
+        handler = self._handlers.get(call.action)
+        return handler(backend, call) if handler else None
+
+    def after(self, backend, call: Call, known_instances: set[str]) -> None:
+        self.reconcile_disks(backend)
+        if call.action == "RunInstances":
+            for instance in backend.all_instances():
+                if instance.id not in known_instances:
+                    self._launch(instance, call)
+
+    # disks -----------------------------------------------------------------------
+    def reconcile_disks(self, backend) -> None:
+        """Every volume has its image, every snapshot of ours its copy; the rest is deleted."""
+        for volume in backend.volumes.values():
+            path = self.disks.volume(volume.id)
+            if path.exists():
+                continue
+            source = self.disks.snapshot(volume.snapshot_id) if volume.snapshot_id else None
+            if source is not None and source.exists():
+                self.disks.create_from(volume.id, source, volume.size)
+            else:
+                self.disks.create_blank(volume.id, volume.size)
+        for snap in backend.snapshots.values():
+            if getattr(snap, "from_ami", None) or snap.id in self.disks.snapshot_sources:
+                continue
+            if not self.disks.snapshot(snap.id).exists() and self.disks.volume(snap.volume.id).exists():
+                self.disks.snapshot_volume(snap.volume.id, snap.id)
+                snap.status = "pending"
+                self.cloud.later(self.cloud.profile.snapshot, self.cloud.faults.take("CreateSnapshot", ("stall",)),
+                                 lambda s=snap: setattr(s, "status", "completed"))
+        live = set(backend.volumes)
+        for image in self.disks.volumes.glob("vol-*.img"):
+            if image.stem not in live and not self._in_use(image.stem):
+                image.unlink(missing_ok=True)
+        snaps = set(backend.snapshots)
+        for image in self.disks.snapshots.glob("snap-*.img"):
+            if image.stem not in snaps:
+                image.unlink(missing_ok=True)
+
+    def _in_use(self, volume_id: str) -> bool:
+        return False
+
+    # instances ---------------------------------------------------------------------
+    def _record(self, instance) -> InstanceRecord:
+        rec = self.records.get(instance.id)
+        if rec is None:
+            workdir = self.cloud.state_dir / "instances" / instance.id
+            workdir.mkdir(parents=True, exist_ok=True)
+            rec = InstanceRecord(instance.id, workdir)
+            rec.console.touch()
+            self.records[instance.id] = rec
+        return rec
+
+    def _launch(self, instance, call: Call) -> None:
+        rec = self._record(instance)
+        rec.user_data = ec2rules.decode_user_data(call.params.get("UserData"))
+        # moto ignores these two launch parameters
+        if call.params.get("DisableApiTermination", "").lower() == "true":
+            instance.disable_api_termination = True
+        if call.params.get("InstanceInitiatedShutdownBehavior"):
+            instance.instance_initiated_shutdown_behavior = call.params["InstanceInitiatedShutdownBehavior"]
+        root = instance.block_device_mapping.get(instance.root_device_name)
+        seed = self.cloud.seed_for(instance.image_id)
+        public_key = None
+        if instance.key_name:
+            pair = instance.ec2_backend.key_pairs.get(instance.key_name)
+            public_key = getattr(pair, "material_public", None) if pair else None
+            if isinstance(public_key, bytes):
+                public_key = public_key.decode()
+        image = self.disks.volume(root.volume_id) if root else None
+
+        def install_key() -> None:
+            if seed is not None and public_key and image is not None:
+                install_public_key(image, seed.login_user, public_key)
+
+        rec.worker.submit(self._guarded, install_key)
+        self._boot(instance, rec, self.cloud.profile.run, "RunInstances")
+
+    def _boot(self, instance, rec: InstanceRecord, delay: float, action: str) -> None:
+        """pending now; the runtime starts; running once both the delay and the start are done."""
+        instance._state = InstanceState("pending", 0)
+        began = time.monotonic()
+        stall = self.cloud.faults.take(action, ("stall",))
+        spec = self._spec(instance, rec)
+
+        def start_runtime() -> None:
+            if spec is not None:
+                rec.runtime = self.cloud.new_runtime(rec.workdir)
+                rec.runtime.start(spec)
+                rec.runtime_up = True
+            remaining = max(0.0, delay - (time.monotonic() - began))
+            self.cloud.later(remaining, stall, lambda: self._set_state(instance, "pending", "running"))
+
+        rec.worker.submit(self._guarded, start_runtime)
+
+    def _spec(self, instance, rec: InstanceRecord) -> LaunchSpec | None:
+        if self.cloud.runtime_kind is None:
+            return None
+        root = instance.block_device_mapping.get(instance.root_device_name)
+        if root is None or first_partition(self.disks.volume(root.volume_id)) is None:
+            return None   # nothing bootable: the instance "runs" without running anything
+        others = tuple(Volume(b.volume_id, self.disks.volume(b.volume_id), dev)
+                       for dev, b in instance.block_device_mapping.items()
+                       if dev != instance.root_device_name and b.status != "attaching")
+        return LaunchSpec(instance_id=instance.id,
+                          root=Volume(root.volume_id, self.disks.volume(root.volume_id), instance.root_device_name),
+                          volumes=others, user_data=rec.user_data, console_log=rec.console,
+                          cloud_endpoint=self.cloud.endpoint, nitro=is_nitro(instance.instance_type))
+
+    def _halt(self, instance, rec: InstanceRecord, delay: float, action: str, final: Callable[[], None],
+              force: bool) -> None:
+        """The runtime stops; `final` runs once both the delay and the stop are done."""
+        began = time.monotonic()
+        stall = self.cloud.faults.take(action, ("stall",))
+
+        def stop_runtime() -> None:
+            rec.runtime_up = False
+            if rec.runtime is not None:
+                rec.runtime.stop(force=force)
+            remaining = max(0.0, delay - (time.monotonic() - began))
+            self.cloud.later(remaining, stall, final)
+
+        rec.worker.submit(self._guarded, stop_runtime)
+
+    @staticmethod
+    def _set_state(instance, expected: str, new: str) -> None:
+        if instance.state == expected:
+            instance._state = InstanceState(new, ec2rules.STATE_CODES[new])
+
+    @staticmethod
+    def _guarded(fn: Callable[[], None]) -> None:
+        try:
+            fn()
+        except Exception:
+            log.exception("instance work failed")
+
+    def _start(self, backend, call: Call) -> bytes:
+        instances = backend.get_multi_instances_by_id(_ids(call.params, "InstanceId"))
+        for instance in instances:
+            ec2rules.check_start(instance)
+        changes = []
+        for instance in instances:
+            prev = instance.state
+            if prev == "stopped":
+                instance.start()
+                self._boot(instance, self._record(instance), self.cloud.profile.start, "StartInstances")
+            changes.append((instance.id, prev, instance.state))
+        return ec2xml.state_changes("StartInstances", changes)
+
+    def _stop(self, backend, call: Call) -> bytes:
+        instances = backend.get_multi_instances_by_id(_ids(call.params, "InstanceId"))
+        for instance in instances:
+            ami = backend.amis.get(instance.image_id)
+            ec2rules.check_stop(instance, getattr(ami, "root_device_type", "ebs"))
+        force = call.params.get("Force", "").lower() == "true"
+        changes = []
+        for instance in instances:
+            prev = instance.state
+            if prev == "running":
+                self._stop_instance(instance, "StopInstances", force)
+            changes.append((instance.id, prev, instance.state))
+        return ec2xml.state_changes("StopInstances", changes)
+
+    def _stop_instance(self, instance, action: str, force: bool = False) -> None:
+        instance._state = InstanceState("stopping", 64)
+
+        def final() -> None:
+            if instance.state == "stopping":
+                instance.stop()
+
+        self._halt(instance, self._record(instance), self.cloud.profile.stop, action, final, force)
+
+    def _terminate(self, backend, call: Call) -> bytes:
+        instances = backend.get_multi_instances_by_id(_ids(call.params, "InstanceId"))
+        for instance in instances:
+            ec2rules.check_terminate(instance)
+        changes = []
+        for instance in instances:
+            prev = instance.state
+            if prev not in ("shutting-down", "terminated"):
+                self._terminate_instance(backend, instance, "TerminateInstances")
+            changes.append((instance.id, prev, instance.state))
+        return ec2xml.state_changes("TerminateInstances", changes)
+
+    def _terminate_instance(self, backend, instance, action: str) -> None:
+        instance._state = InstanceState("shutting-down", 32)
+
+        rec = self._record(instance)
+
+        def final() -> None:
+            instance.terminate()
+            self.reconcile_disks(backend)
+            rec.worker.shutdown(wait=False)   # nothing more runs for a terminated instance
+
+        self._halt(instance, rec, self.cloud.profile.terminate, action, final, True)
+
+    def check_self_shutdowns(self, backend) -> None:
+        """An instance whose runtime ended by itself (poweroff inside) stops or terminates."""
+        for rec in list(self.records.values()):
+            if not rec.runtime_up or rec.runtime is None or rec.runtime.is_running():
+                continue
+            instance = backend.get_instance_by_id(rec.instance_id)
+            if instance is None or instance.state != "running":
+                continue
+            rec.runtime_up = False
+            if instance.instance_initiated_shutdown_behavior == "terminate":
+                self._terminate_instance(backend, instance, "InstanceInitiatedShutdown")
+            else:
+                self._stop_instance(instance, "InstanceInitiatedShutdown")
+
+    # volumes -----------------------------------------------------------------------
+    def _attach(self, backend, call: Call) -> bytes:
+        volume = backend.get_volume(call.params.get("VolumeId", ""))
+        instance = backend.get_instance(call.params.get("InstanceId", ""))
+        device = call.params.get("Device", "")
+        ec2rules.check_attach(volume, instance, device)
+        attachment = backend.attach_volume(volume.id, instance.id, device)
+        attachment.status = "attaching"
+        instance.block_device_mapping[device].status = "attaching"
+        stall = self.cloud.faults.take("AttachVolume", ("stall",))
+        rec = self._record(instance)
+
+        def done() -> None:
+            if volume.attachment is not attachment:
+                return
+            attachment.status = "attached"
+            instance.block_device_mapping[device].status = "in-use"
+            if rec.runtime_up and rec.runtime is not None:
+                vol = Volume(volume.id, self.disks.volume(volume.id), device)
+                rec.worker.submit(self._guarded, lambda: rec.runtime.attach(vol))
+
+        self.cloud.later(self.cloud.profile.attach, stall, done)
+        return ec2xml.attachment("AttachVolume", volume.id, instance.id, device, "attaching",
+                                 attachment.attach_time)
+
+    def _detach(self, backend, call: Call) -> bytes:
+        volume = backend.get_volume(call.params.get("VolumeId", ""))
+        attachment = volume.attachment
+        ec2rules.check_detach(volume, attachment.status if attachment else "available")
+        instance, device = attachment.instance, attachment.device
+        if call.params.get("InstanceId") and call.params["InstanceId"] != instance.id:
+            raise EC2Error("InvalidAttachment.NotFound",
+                           f"Volume '{volume.id}' is not attached to instance '{call.params['InstanceId']}'")
+        attachment.status = "detaching"
+        instance.block_device_mapping[device].status = "detaching"
+        rec = self._record(instance)
+        began = time.monotonic()
+        stall = self.cloud.faults.take("DetachVolume", ("stall",))
+
+        def remove_device() -> None:
+            if rec.runtime_up and rec.runtime is not None:
+                rec.runtime.detach(Volume(volume.id, self.disks.volume(volume.id), device))
+            remaining = max(0.0, self.cloud.profile.detach - (time.monotonic() - began))
+            self.cloud.later(remaining, stall, lambda: backend.detach_volume(volume.id, instance.id, device))
+
+        rec.worker.submit(self._guarded, remove_device)
+        return ec2xml.attachment("DetachVolume", volume.id, instance.id, device, "detaching",
+                                 attachment.attach_time)
+
+    def _console(self, backend, call: Call) -> bytes:
+        instance = backend.get_instance(call.params.get("InstanceId", ""))
+        rec = self.records.get(instance.id)
+        text = b""
+        if rec is not None and rec.console.exists():
+            with open(rec.console, "rb") as f:
+                f.seek(max(0, rec.console.stat().st_size - CONSOLE_LIMIT))
+                text = f.read()
+        return ec2xml.console_output(instance.id, text)
+
+    def describe_runtimes(self) -> list[dict]:
+        """GET /_localcloud/instances: where each instance runs and its ssh port, if any."""
+        out = []
+        for rec in self.records.values():
+            ssh = rec.runtime.ssh_endpoint() if rec.runtime_up and rec.runtime is not None else None
+            out.append({"instance_id": rec.instance_id, "running": bool(rec.runtime_up),
+                        "ssh": list(ssh) if ssh else None, "console_log": str(rec.console)})
+        return out
+
+    # shutdown ------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        for rec in self.records.values():
+            if rec.runtime is not None:
+                try:
+                    rec.worker.submit(self._guarded, lambda r=rec.runtime: r.stop(force=True))
+                except RuntimeError:   # terminated: its runtime is already stopped
+                    pass
+            rec.worker.shutdown(wait=True)

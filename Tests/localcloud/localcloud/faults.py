@@ -1,0 +1,67 @@
+"""Injected faults: per action, per count, one kind each.
+
+Kinds: throttle (EC2 RequestLimitExceeded, S3 SlowDown, JSON ThrottlingException),
+500, 503, delay (seconds, then the call proceeds), drop (the connection is closed
+without an answer), stall (the transition the call starts does not complete until
+the fault is cleared). A fault fires on the next `count` calls of its action
+(`"*"` matches every action) and then disappears.
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import asdict, dataclass
+
+KINDS = ("throttle", "500", "503", "delay", "drop", "stall")
+
+
+@dataclass
+class Fault:
+    action: str
+    kind: str
+    count: int = 1
+    seconds: float = 0.0      # for delay
+    fired: int = 0
+
+
+class FaultBook:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._faults: list[Fault] = []
+        self._stalled = threading.Condition(self._lock)
+
+    def add(self, spec: dict) -> Fault:
+        kind = str(spec.get("kind", ""))
+        if kind not in KINDS:
+            raise ValueError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        action = spec.get("action")
+        if not isinstance(action, str) or not action:
+            raise ValueError("action is required (an API action name such as StopInstances, or *)")
+        count = int(spec.get("count", 1))
+        if count < 1:
+            raise ValueError("count must be at least 1")
+        fault = Fault(action=action, kind=kind, count=count, seconds=float(spec.get("seconds", 0)))
+        with self._lock:
+            self._faults.append(fault)
+        return fault
+
+    def take(self, action: str, kinds: tuple[str, ...]) -> Fault | None:
+        """The first pending fault of one of `kinds` for `action`, counted as fired."""
+        with self._lock:
+            for fault in self._faults:
+                if fault.kind in kinds and fault.action in (action, "*") and fault.fired < fault.count:
+                    fault.fired += 1
+                    return fault
+        return None
+
+    def stall_active(self, fault: Fault) -> bool:
+        with self._lock:
+            return any(f is fault for f in self._faults)
+
+    def list(self) -> list[dict]:
+        with self._lock:
+            return [asdict(f) for f in self._faults]
+
+    def clear(self) -> None:
+        """Removes every fault; stalled transitions then complete."""
+        with self._lock:
+            self._faults.clear()

@@ -1,0 +1,56 @@
+"""Latency profiles: how long each EC2 transition takes in the local cloud.
+
+`realistic` uses published EC2 figures (sources next to each one); `fast` scales them
+down for tests but keeps every transition at least about a second, so that a client
+polling Describe* sees the intermediate state (pending, stopping, attaching, …).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    run: float          # RunInstances → running
+    start: float        # StartInstances → running
+    stop: float         # StopInstances → stopped
+    terminate: float    # TerminateInstances → terminated
+    attach: float       # AttachVolume → attached
+    detach: float       # DetachVolume → detached (volume available)
+    snapshot: float     # CreateSnapshot → completed
+
+
+REALISTIC = Profile(
+    name="realistic",
+    # brevdev/ec2-coldboot-research, docs/cold-baseline-results.md: AL2023 ~17.8 s
+    # (16.4–16.6 s across t3/m6i/m7i/c7i).
+    run=18.0,
+    # same repo, docs/start-stopped-results.md: m7i.large AL2023, 16.4 s.
+    start=16.0,
+    # StopInstances API reference gives no figure; a clean Linux shutdown takes
+    # 20–60 s by common experience: 30 s.
+    stop=30.0,
+    # No published figure; shutting-down → terminated behaves like a stop: 30 s.
+    terminate=30.0,
+    # litmuschaos/litmus-go PR #354: gp2 attach ~5 s.
+    attach=5.0,
+    # No measured figure; Netflix/titus-executor PR #665 raised attach/detach timeouts
+    # from 20 s to 60 s for flakiness, typical detaches finish within ~10 s.
+    detach=10.0,
+    # EBS user guide: point in time at the call, completion "can take several
+    # minutes" for a first snapshot: 60 s here (nothing should wait for it).
+    snapshot=60.0,
+)
+
+FAST = Profile(name="fast", run=2.0, start=1.5, stop=1.5, terminate=1.0,
+               attach=1.0, detach=1.0, snapshot=1.0)
+
+PROFILES = {p.name: p for p in (REALISTIC, FAST)}
+
+
+def profile_named(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown latency profile {name!r}: use one of {', '.join(PROFILES)}") from None
