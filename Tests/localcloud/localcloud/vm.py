@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 from .runtime import LaunchSpec, Volume
 from .vm_disk import extract_kernel, find_root_partition
 from .vm_guest import FW_CFG_PREFIX, READY_LINE, fw_cfg_files, kernel_cmdline
-from .vm_qmp import QMP
+from .vm_qmp import QMP, QMPError
 
 _live: "weakref.WeakSet[VMRuntime]" = weakref.WeakSet()
 
@@ -117,7 +117,11 @@ class VMRuntime:
     def attach(self, volume: Volume) -> None:
         with self._lock, self._qmp() as qmp:
             qmp.command("blockdev-add", **self._blockdev(volume))
-            qmp.command("device_add", **self._device(volume))
+            try:
+                qmp.command("device_add", **self._device(volume))
+            except QMPError:
+                qmp.command("blockdev-del", **{"node-name": self._names(volume)[0]})
+                raise
 
     def detach(self, volume: Volume, timeout: float = 60.0) -> None:
         """Unplug and wait until the guest released the device (it must have booted far enough to
