@@ -58,3 +58,8 @@ extension AsyncParsableCommand {
         }
     }
 }
+
+/// Unbuffered stdout, so plain lines and the progress renderer's lines keep their order.
+func say(_ text: String, terminator: String = "\n") {
+    FileHandle.standardOutput.write(Data((text + terminator).utf8))
+}

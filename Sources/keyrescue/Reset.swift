@@ -122,7 +122,7 @@ struct ResetFlow {
             if out.mode == .json {
                 out.emitJSON(["event": kind, "code": finding.code, "message": finding.message, "hint": finding.hint])
             } else {
-                print("\(kind): \(finding.message)\n  what to do: \(finding.hint)")
+                say("\(kind): \(finding.message)\n  what to do: \(finding.hint)")
             }
         }
     }
@@ -143,7 +143,7 @@ struct ResetFlow {
             out.emitJSON(["event": "plan", "runID": plan.runID, "instance": t.instanceID, "rootVolume": t.rootVolumeID,
                           "rescueImage": plan.rescueHost.imageID, "rescueType": plan.rescueHost.instanceType, "bucket": plan.delivery.bucket])
         } else {
-            print(lines.joined(separator: "\n"))
+            say(lines.joined(separator: "\n"))
         }
     }
 
@@ -152,14 +152,14 @@ struct ResetFlow {
         guard isatty(0) == 1, out.mode != .json else {
             throw Fail("\(warnings.count) warning(s) above need confirmation: pass --yes to go ahead", code: ExitStatus.needsConfirmation)
         }
-        print("Go ahead despite these warnings? [y/N] ", terminator: "")
+        say("Go ahead despite these warnings? [y/N] ", terminator: "")
         guard let answer = readLine()?.lowercased(), answer == "y" || answer == "yes" else {
             throw Fail("not confirmed; nothing was changed", code: ExitStatus.needsConfirmation)
         }
     }
 
     func emit(_ out: ProgressRenderer, _ line: String) {
-        if out.mode == .json { out.emitJSON(["event": "note", "message": line]) } else { print(line) }
+        if out.mode == .json { out.emitJSON(["event": "note", "message": line]) } else { say(line) }
     }
 
     /// `kr-20261125T074512-1a2b`: sortable, unique enough, valid as a ClientToken and an S3 prefix.

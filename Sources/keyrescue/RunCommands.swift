@@ -19,12 +19,12 @@ struct Runs: AsyncParsableCommand {
         try await exitOnFailure {
             let local = JournalStore(directory: JournalStore.defaultDirectory()).list()
             for r in local {
-                print("\(r.runID)  \(r.plan.target.instanceID)  \(r.status.rawValue)  step \(r.step.rawValue)  \(r.rootVolumeWhere)")
+                say("\(r.runID)  \(r.plan.target.instanceID)  \(r.status.rawValue)  step \(r.step.rawValue)  \(r.rootVolumeWhere)")
             }
             if aws.region != nil || aws.endpointURL != nil || ProcessInfo.processInfo.environment["AWS_REGION"] != nil {
                 let client = try await aws.client()
                 for (run, instance, step) in try await RunRecovery.inProgress(ec2: client.ec2) where !local.contains(where: { $0.runID == run }) {
-                    print("\(run)  \(instance)  in progress (tags)  step \(step)")
+                    say("\(run)  \(instance)  in progress (tags)  step \(step)")
                 }
             }
         }
@@ -41,15 +41,15 @@ struct Status: AsyncParsableCommand {
             let journal = JournalStore(directory: JournalStore.defaultDirectory())
             let record: RunRecord
             if let local = try journal.load(runID) { record = local } else { record = try await loadRun(runID, client: try await aws.client()) }
-            print("""
+            say("""
                 run \(record.runID): \(record.status.rawValue), last step done: \(record.step.rawValue)
                   instance:    \(record.plan.target.instanceID) (was \(record.plan.target.originalState))
                   root volume: \(record.plan.target.rootVolumeID), \(record.rootVolumeWhere)
                   snapshot:    \(record.snapshotID ?? "none")
                   rescue host: \(record.rescueInstanceID ?? "none")
                 """)
-            if let error = record.lastError { print("  last error:  \(error)") }
-            for line in record.history.suffix(12) { print("  | \(line)") }
+            if let error = record.lastError { say("  last error:  \(error)") }
+            for line in record.history.suffix(12) { say("  | \(line)") }
         }
     }
 }
@@ -87,7 +87,7 @@ struct Rollback: AsyncParsableCommand {
             let out = ProgressRenderer.forStdout(json: false)
             let engine = RescueEngine(aws: client, journal: JournalStore(directory: JournalStore.defaultDirectory()), events: { out.handle($0) })
             let done = try await engine.rollback(record)
-            print("run \(runID) rolled back: \(done.rootVolumeWhere); snapshot \(done.snapshotID ?? "none") kept")
+            say("run \(runID) rolled back: \(done.rootVolumeWhere); snapshot \(done.snapshotID ?? "none") kept")
         }
     }
 }
@@ -113,20 +113,20 @@ struct Cleanup: AsyncParsableCommand {
                     (try? journal.load(run))?.updatedAt ?? .distantPast < cutoff
                 else { continue }
                 _ = try await client.ec2.terminateInstances(ids: [host.instanceId])
-                print("terminated rescue host \(host.instanceId) (run \(run))")
+                say("terminated rescue host \(host.instanceId) (run \(run))")
                 removed += 1
             }
             let groups = try await client.ec2.describeSecurityGroups(filters: [EC2Filter("tag-key", [RunTags.run])])
             for group in groups where group.groupName.hasPrefix("keyrescue-") && !active.contains(String(group.groupName.dropFirst("keyrescue-".count))) {
                 do {
                     try await client.ec2.deleteSecurityGroup(id: group.groupId)
-                    print("deleted security group \(group.groupId) (\(group.groupName))")
+                    say("deleted security group \(group.groupId) (\(group.groupName))")
                     removed += 1
                 } catch {
-                    print("kept security group \(group.groupId): \(error) (still in use? run cleanup again later)")
+                    say("kept security group \(group.groupId): \(error) (still in use? run cleanup again later)")
                 }
             }
-            print("\(removed) leftover(s) removed; S3 objects expire by the bucket's one-day rule")
+            say("\(removed) leftover(s) removed; S3 objects expire by the bucket's one-day rule")
         }
     }
 

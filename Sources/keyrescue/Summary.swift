@@ -12,6 +12,7 @@ enum Summary {
             address: address, user: user, privateKey: plan.keys.privateKeyPath, hostKeys: outcome.hostKeys,
             instanceID: plan.target.instanceID, sshOptions: plan.options.sshOptions)
         let knownHosts = JournalStore.defaultDirectory().appendingPathComponent("known_hosts-\(plan.target.instanceID)").path
+        if !outcome.hostKeys.isEmpty { verifier.writeKnownHosts(knownHosts) }
         var verified = "not checked (--verify none)"
         var failed: String?
         if plan.target.originalState != "running" {
@@ -44,7 +45,7 @@ enum Summary {
             if let downtime = outcome.downtimeSeconds { object["downtimeSeconds"] = Int(downtime) }
             out.emitJSON(object)
         } else {
-            print("""
+            say("""
 
                 rescued \(outcome.instanceID) (run \(outcome.runID))
                   user:        \(user)
@@ -56,7 +57,7 @@ enum Summary {
                   login check: \(failed ?? verified)
                   log in with: \(command)
                 """)
-            for warning in outcome.warnings { print("  warning: \(warning)") }
+            for warning in outcome.warnings { say("  warning: \(warning)") }
         }
         if let failed { throw Fail(failed, code: ExitStatus.loginFailed) }
     }

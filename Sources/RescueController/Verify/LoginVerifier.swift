@@ -74,10 +74,16 @@ public struct LoginVerifier: Sendable {
         return args + sshOptions + ["\(user)@\(address)"]
     }
 
+    /// Pins the host keys read from the disk under `hostKeyAlias` (what the printed command uses).
+    public func writeKnownHosts(_ path: String) {
+        let lines = hostKeys.map { "\(hostKeyAlias) \($0)" }.joined(separator: "\n") + "\n"
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: path, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+    }
+
     /// Logs in and runs `true`, retrying while sshd starts; returns ssh's last stderr on failure.
     public func login(knownHostsFile: String, timeout: Double) async -> (ok: Bool, detail: String) {
-        let lines = hostKeys.map { "\(hostKeyAlias) \($0)" }.joined(separator: "\n") + "\n"
-        FileManager.default.createFile(atPath: knownHostsFile, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+        writeKnownHosts(knownHostsFile)
         let args = Array(command(knownHosts: knownHostsFile).dropFirst().dropLast()) + [
             "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
             "\(user)@\(address)", "true",
