@@ -105,10 +105,11 @@ def mounted(dev, fstype, options="", where=None):
     try:
         yield target
     finally:
-        subprocess.run(["umount", target], capture_output=True)
-        if where is None:
-            with contextlib.suppress(OSError):
-                os.rmdir(target)
+        unmounted = subprocess.run(["umount", target], capture_output=True, text=True)
+        if where is None and unmounted.returncode == 0:
+            os.rmdir(target)
+    if unmounted.returncode != 0:
+        raise RuntimeError(f"umount {target}: {unmounted.stderr.strip()}")
 
 
 def copy_tree(src, dst):

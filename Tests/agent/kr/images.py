@@ -151,6 +151,13 @@ class Builder:
         run("truncate", "-s", "96M", img)
         disks.ext4_from_dir(img, None, self.root(work, RootSpec("sles", "15.6", account("ec2-user"))))
 
+    # Two ordinary users, no cloud-init and a distro the table does not know: no user can be chosen.
+    def build_two_users(self, img, work):
+        disks.gpt(img, 64, [(1, None, LINUX)])
+        spec = RootSpec("gentoo", "2.15", account("alice"),
+                        extra_accounts=[Account("bob", 1001, 1001, "/home/bob")])
+        disks.ext4_from_dir(img, 1, self.root(work, spec))
+
     # EFI and a data partition, no Linux root anywhere.
     def build_no_root(self, img, work):
         disks.gpt(img, 96, [(1, 16, ESP), (2, None, LINUX)])
@@ -179,6 +186,7 @@ CATALOGUE = {
     "rhel_lvm": Expect("ec2-user", 1000, 1000, "rhel", "ext4", lv=2),
     "root_p4": Expect("admin", 1000, 1000, "debian", "ext4", part=4),
     "whole_ext4": Expect("ec2-user", 1000, 1000, "sles", "ext4"),
+    "two_users": Expect("", 0, 0, "gentoo", "ext4", part=1, error=("noLoginUser",)),
     "no_root": Expect("", 0, 0, "", "", error=("noLinuxRoot",)),
     "corrupt": Expect("", 0, 0, "", "", error=("corruptFilesystem", "mountFailed", "noLinuxRoot")),
 }
