@@ -106,10 +106,13 @@ def mounted(dev, fstype, options="", where=None):
         yield target
     finally:
         unmounted = subprocess.run(["umount", target], capture_output=True, text=True)
-        if where is None and unmounted.returncode == 0:
+        if unmounted.returncode != 0:
+            # Busy: detach it anyway so nothing stays behind, and say so.
+            subprocess.run(["umount", "-l", target], capture_output=True)
+        if where is None:
             os.rmdir(target)
-    if unmounted.returncode != 0:
-        raise RuntimeError(f"umount {target}: {unmounted.stderr.strip()}")
+        if unmounted.returncode != 0:
+            raise RuntimeError(f"umount {target}: {unmounted.stderr.strip()}")
 
 
 def copy_tree(src, dst):

@@ -132,8 +132,17 @@ def write_key(root, entry, line, replace, selinux):
             f.write(line + " keyrescue\n")
         return home + "/.ssh/authorized_keys", None, False
     home_fd = open_dir_beneath(root, home, uid, gid, create=False)
-    ssh_fd = open_dir_beneath(f"/proc/self/fd/{home_fd}", ".ssh", uid, gid, create=True)
-    os.close(home_fd)
+    try:
+        ssh_fd = open_dir_beneath(f"/proc/self/fd/{home_fd}", ".ssh", uid, gid, create=True)
+    finally:
+        os.close(home_fd)
+    try:
+        return write_key_in(ssh_fd, home, uid, gid, line, replace, selinux)
+    finally:
+        os.close(ssh_fd)
+
+
+def write_key_in(ssh_fd, home, uid, gid, line, replace, selinux):
     os.fchown(ssh_fd, uid, gid)
     os.fchmod(ssh_fd, 0o700)
     try:
@@ -147,7 +156,6 @@ def write_key(root, entry, line, replace, selinux):
     blob = line.split()[1]
     lines = (text or "").splitlines()
     if any(blob in l.split() for l in lines) and not replace:
-        os.close(ssh_fd)
         return home + "/.ssh/authorized_keys", None, True
     backup = None
     if text is not None:
@@ -168,7 +176,6 @@ def write_key(root, entry, line, replace, selinux):
         for name in (None, "authorized_keys"):
             target = f"/proc/self/fd/{ssh_fd}" + (f"/{name}" if name else "")
             os.setxattr(target, "security.selinux", b"unconfined_u:object_r:ssh_home_t:s0\0")
-    os.close(ssh_fd)
     return home + "/.ssh/authorized_keys", backup, False
 
 
