@@ -49,7 +49,8 @@ BAD_KEYS = {
 def test_bad_key_is_refused_and_nothing_changes(what, agent, image_copy):
     img = image_copy("ubuntu_gpt")
     before = sha256(img)
-    result = run_agent(agent, "inject", "--image", img, "--public-key-text", BAD_KEYS[what], "--json")
+    # `=`: a value that starts with `-` (a PEM header) would otherwise read as an option.
+    result = run_agent(agent, "inject", "--image", img, f"--public-key-text={BAD_KEYS[what]}", "--json")
     skip_if_unsupported(result, "--image")
     assert_refused(result)
     assert result.error_code == "invalidPublicKey", str(result)

@@ -63,7 +63,7 @@ def ext4_from_dir(img, part, src, uuid=None, label=None):
 
 def vfat(img, part):
     start, size = extent(img, part)
-    run("mkfs.vfat", "--offset", start // 512, img, size // 1024)
+    run("mkfs.vfat", "-F", "16", "--offset", start // 512, img, size // 1024)
 
 
 def swap(img, part, workdir):
