@@ -28,3 +28,9 @@ def test_sandbox_passes_bound_writes_and_transient_dirs(scratch):
 def test_sandbox_sees_a_mount_left_behind(scratch):
     run = run_sandboxed("/bin/sh", ["-c", "mount -t tmpfs kr-proof-left /mnt"], [scratch], scratch)
     assert any("kr-proof-left" in m for m in run.leaked_mounts), str(run)
+
+
+def test_sandbox_reports_a_directory_left_behind(scratch):
+    run = run_sandboxed("/bin/sh", ["-c", "mkdir /var/tmp/kr-proof-left-dir"], [scratch], scratch)
+    assert any("/var/tmp/kr-proof-left-dir" in w for w in run.writes_outside), str(run)
+    assert not os.path.exists("/var/tmp/kr-proof-left-dir")

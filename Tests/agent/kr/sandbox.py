@@ -9,6 +9,7 @@ agent wrote where it should not have. Mounts the agent leaves in the namespace a
 import os
 import subprocess
 import tempfile
+import time
 from dataclasses import dataclass
 
 from .agent import Result
@@ -57,15 +58,30 @@ def parse_listing(text):
     return entries
 
 
-def writes_outside(before, after):
-    """Upper-layer entries that appeared or changed during the run. A directory that exists on the
-    host and only had its mtime touched is a copy-up artifact (a temporary child came and went)."""
+# The agent's workspace for its temporary mount points; it may stay, empty (the mount points inside
+# it must be gone: any entry under it is reported).
+EXPECTED_DIRS = {"run/keyrescue-agent"}
+
+
+def existed_before(path, started):
+    """True when /path is a directory on the machine that was born before the run started (a copy-up
+    artifact: a temporary child came and went). Birth time 0 means unknown: an old directory."""
+    if not os.path.isdir("/" + path):
+        return False
+    born = subprocess.run(["stat", "-c", "%W", "/" + path], capture_output=True, text=True).stdout
+    return int(born.strip() or 0) < started
+
+
+def writes_outside(before, after, started):
+    """Upper-layer entries that appeared or changed during the run, except directories that were
+    only copied up (they existed before and kept their type and mode) and EXPECTED_DIRS."""
     changed = []
     for path, entry in sorted(after.items()):
         if before.get(path) == entry:
             continue
         old = before.get(path)
-        if entry[0] == "d" and os.path.isdir("/" + path) and (old is None or old[:5] == entry[:5]):
+        if entry[0] == "d" and (path in EXPECTED_DIRS or existed_before(path, started)) \
+                and (old is None or old[:5] == entry[:5]):
             continue
         changed.append(f"{entry[0]} {entry[1]} uid={entry[2]} size={entry[4]} /{path}")
     changed += [f"removed from upper: /{p}" for p in sorted(before.keys() - after.keys())]
@@ -81,6 +97,7 @@ def run_sandboxed(agent, args, binds, scratch, timeout=120):
            "KR_BINDS": " ".join(sorted({*binds, agent_dir, out}))}
     env.update({k: v for k, v in os.environ.items() if k.startswith("KEYRESCUE_")})
     argv = [os.path.abspath(agent)] + [str(a) for a in args]
+    started = int(time.time())
     proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", SCRIPT,
                            "sandbox"] + argv, env=env, capture_output=True, text=True, timeout=timeout)
     os.rmdir(mountpoint)
@@ -95,4 +112,4 @@ def run_sandboxed(agent, args, binds, scratch, timeout=120):
     mounts_before = set(read("mounts-before").splitlines())
     leaked = [l for l in read("mounts-after").splitlines() if l not in mounts_before]
     return SandboxRun(result, writes_outside(parse_listing(read("upper-before")),
-                                             parse_listing(read("upper-after"))), leaked)
+                                             parse_listing(read("upper-after")), started), leaked)
