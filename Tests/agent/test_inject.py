@@ -110,3 +110,29 @@ def test_user_override_picks_that_user(agent, image_copy, key, vg_name):
     with target_root_ro(img, bob, vg_name) as root:
         assert_key_installed(root, bob, key)
         assert not os.path.exists(f"{root}/home/alice/.ssh")
+
+
+def test_home_on_another_volume_is_said_plainly(agent, image_copy, key, vg_name):
+    """fstab mounts /home from a disk that is not this one: a key written under the root's empty
+    /home would be hidden at boot. Refuse, or write and warn, but say so."""
+    result = inject(agent, image_copy("home_elsewhere"), key)
+    if result.rc == 0:
+        codes = [w["code"] for w in result.report["warnings"]]
+        assert "homeOnOtherVolume" in codes, str(result)
+    else:
+        assert_refused(result)
+        assert result.error_code == "homeNotOnDisk", str(result)
+    assert "/home" in result.stderr, str(result)
+
+
+def test_inject_by_device(agent, image_copy, key, vg_name):
+    """--device: a whole disk whose partitions the kernel did not scan (this machine's loop devices)."""
+    expect = CATALOGUE["ubuntu_gpt"]
+    img = image_copy("ubuntu_gpt")
+    with disks.loop(img) as dev:
+        result = run_agent(agent, "inject", "--device", dev, "--public-key", key.public, "--json")
+        skip_if_unsupported(result, "--device")
+    assert result.rc == 0, str(result)
+    assert_report_matches(result.report, expect, key)
+    with target_root_ro(img, expect, vg_name) as root:
+        assert_key_installed(root, expect, key)
