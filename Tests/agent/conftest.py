@@ -3,12 +3,14 @@ import os
 import shutil
 import sys
 import tempfile
+from dataclasses import dataclass
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(__file__))
 
 from kr import leaks  # noqa: E402
+from kr.agent import agent_path  # noqa: E402
 from kr.images import Builder  # noqa: E402
 from kr.sh import run  # noqa: E402
 
@@ -80,3 +82,38 @@ def image_copy(builder, scratch):
     yield copy
     left = leaks.leftovers(scratch)
     assert not left, "left behind by this test:\n" + "\n".join(left)
+
+
+@pytest.fixture(scope="session")
+def agent():
+    path = agent_path()
+    if path is None:
+        pytest.fail("no keyrescue-agent binary: run scripts/build-agent (or set KEYRESCUE_AGENT)")
+    return path
+
+
+@dataclass
+class KeyPair:
+    private: str
+    public: str
+    line: str  # `ssh-ed25519 AAAA… comment`
+    fingerprint: str  # `SHA256:…` as ssh-keygen -lf prints it
+
+    @property
+    def blob(self):
+        return self.line.split()[1]
+
+
+def make_keypair(directory, name):
+    path = os.path.join(directory, name)
+    run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", f"{name}@keyrescue-test", "-f", path)
+    with open(path + ".pub") as f:
+        line = f.read().strip()
+    fingerprint = run("ssh-keygen", "-lf", path + ".pub").stdout.split()[1]
+    return KeyPair(path, path + ".pub", line, fingerprint)
+
+
+@pytest.fixture(scope="session")
+def key(base_dir):
+    """The fresh ed25519 key the tests inject."""
+    return make_keypair(base_dir, "newkey")

@@ -63,7 +63,7 @@ def ext4_from_dir(img, part, src, uuid=None, label=None):
 
 def vfat(img, part):
     start, size = extent(img, part)
-    run("mkfs.vfat", "--offset", start // 512, img, size // 1024)
+    run("mkfs.vfat", "-F", "16", "--offset", start // 512, img, size // 1024)
 
 
 def swap(img, part, workdir):
@@ -105,10 +105,14 @@ def mounted(dev, fstype, options="", where=None):
     try:
         yield target
     finally:
-        subprocess.run(["umount", target], capture_output=True)
+        unmounted = subprocess.run(["umount", target], capture_output=True, text=True)
+        if unmounted.returncode != 0:
+            # Busy: detach it anyway so nothing stays behind, and say so.
+            subprocess.run(["umount", "-l", target], capture_output=True)
         if where is None:
-            with contextlib.suppress(OSError):
-                os.rmdir(target)
+            os.rmdir(target)
+        if unmounted.returncode != 0:
+            raise RuntimeError(f"umount {target}: {unmounted.stderr.strip()}")
 
 
 def copy_tree(src, dst):

@@ -30,6 +30,7 @@ class Expect:
     lv: int | None = None  # partition holding the LVM physical volume of the root
     subvol: str | None = None  # btrfs subvolume holding the root
     home_subvol: str | None = None  # btrfs subvolume mounted at /home
+    home_part: int | None = None  # partition mounted at /home
     selinux: bool = False
     existing_keys: list = field(default_factory=list)
     error: tuple = ()  # expected error codes when the disk cannot be rescued
@@ -151,6 +152,34 @@ class Builder:
         run("truncate", "-s", "96M", img)
         disks.ext4_from_dir(img, None, self.root(work, RootSpec("sles", "15.6", account("ec2-user"))))
 
+    # Two ordinary users, no cloud-init and a distro the table does not know: no user can be chosen.
+    def build_two_users(self, img, work):
+        disks.gpt(img, 64, [(1, None, LINUX)])
+        spec = RootSpec("gentoo", "2.15", account("alice"),
+                        extra_accounts=[Account("bob", 1001, 1001, "/home/bob")])
+        disks.ext4_from_dir(img, 1, self.root(work, spec))
+
+    # /home on its own partition of the same disk (fstab by UUID): the agent must mount it too.
+    def build_home_partition(self, img, work):
+        disks.gpt(img, 128, [(1, 64, LINUX), (2, None, LINUX)])
+        home_uuid = str(uuidlib.uuid4())
+        src = self.root(work, RootSpec("ubuntu", "22.04", account("ubuntu"), cloud_default_user="ubuntu",
+                                       fstab=f"LABEL=root / ext4 defaults 0 1\n"
+                                             f"UUID={home_uuid} /home ext4 defaults 0 2\n"))
+        home = os.path.join(work, "home")
+        os.rename(f"{src}/home", home)
+        os.makedirs(f"{src}/home")
+        disks.ext4_from_dir(img, 1, src, label="root")
+        disks.ext4_from_dir(img, 2, home, uuid=home_uuid)
+
+    # /home on a filesystem that is not on this disk (another EBS volume).
+    def build_home_elsewhere(self, img, work):
+        disks.gpt(img, 64, [(1, None, LINUX)])
+        src = self.root(work, RootSpec("ubuntu", "22.04", account("ubuntu"), cloud_default_user="ubuntu",
+                                       fstab=f"/dev/nvme1n1p1 /home ext4 defaults,nofail 0 2\n"))
+        shutil.rmtree(f"{src}/home/ubuntu")
+        disks.ext4_from_dir(img, 1, src)
+
     # EFI and a data partition, no Linux root anywhere.
     def build_no_root(self, img, work):
         disks.gpt(img, 96, [(1, 16, ESP), (2, None, LINUX)])
@@ -179,6 +208,8 @@ CATALOGUE = {
     "rhel_lvm": Expect("ec2-user", 1000, 1000, "rhel", "ext4", lv=2),
     "root_p4": Expect("admin", 1000, 1000, "debian", "ext4", part=4),
     "whole_ext4": Expect("ec2-user", 1000, 1000, "sles", "ext4"),
+    "home_partition": Expect("ubuntu", 1000, 1000, "ubuntu", "ext4", part=1, home_part=2),
+    "two_users": Expect("", 0, 0, "gentoo", "ext4", part=1, error=("noLoginUser",)),
     "no_root": Expect("", 0, 0, "", "", error=("noLinuxRoot",)),
     "corrupt": Expect("", 0, 0, "", "", error=("corruptFilesystem", "mountFailed", "noLinuxRoot")),
 }
@@ -202,4 +233,7 @@ def target_root_ro(img, expect: Expect, vg):
         if expect.home_subvol:
             stack.enter_context(disks.mounted(dev, "btrfs", f"ro,subvol={expect.home_subvol}",
                                               where=f"{root}/home"))
+        if expect.home_part:
+            home_dev = stack.enter_context(disks.loop(img, expect.home_part, read_only=True))
+            stack.enter_context(disks.mounted(home_dev, "ext4", "ro", where=f"{root}/home"))
         yield root
