@@ -10,13 +10,14 @@ from conftest import needs_root
 from kr import disks
 from kr.agent import assert_refused, skip_if_unsupported
 from kr.hostile import CASES, hostile_root
-from kr.sandbox import run_sandboxed
+from kr.sandbox import HUNG, run_sandboxed
 from kr.verify import key_lines, manifest_diff, tree_manifest
 
 pytestmark = needs_root
 
 
 def check_outcome(run, case, before, after, key):
+    assert run.result.rc != HUNG, f"the agent hung and had to be stopped:\n{run}"
     assert not run.writes_outside, f"the agent wrote outside the target:\n{run}"
     assert not run.leaked_mounts, f"the agent left mounts behind:\n{run}"
     must_refuse = CASES[case][1]

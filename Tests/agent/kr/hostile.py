@@ -1,4 +1,5 @@
-"""Hostile target roots: symlinks and `..` that point a careless writer outside the target."""
+"""Hostile target roots: symlinks and `..` that point a careless writer outside the target, and
+FIFOs where a careless reader would block."""
 import os
 
 from .fakeroot import RootSpec, populate
@@ -21,6 +22,12 @@ def _replace_passwd_home(root, home):
         f.write(text.replace("::/home/ubuntu:", f"::{home}:"))
 
 
+def _fifo(path):
+    if os.path.lexists(path):
+        os.remove(path)
+    os.mkfifo(path, 0o644)
+
+
 # name -> (what it does to the root, must the agent refuse?)
 # Symlinked .ssh, authorized_keys or home: DESIGN.md says refuse. A `..` home may instead be
 # resolved beneath the root, as long as every write stays inside the image.
@@ -36,6 +43,10 @@ CASES = {
         lambda r: (os.rename(f"{r}/home/ubuntu", f"{r}/home/ubuntu.real"),
                    os.symlink("/", f"{r}/home/ubuntu")), True),
     "passwd_home_dotdot": (lambda r: _replace_passwd_home(r, "/home/ubuntu/" + DEEP + "root"), False),
+    # FIFOs where files are read: a careless open() blocks forever. Refuse or skip them, never hang.
+    "authorized_keys_fifo": (lambda r: _fifo(f"{_ssh_dir(r)}/authorized_keys"), False),
+    "cloud_cfg_fifo": (lambda r: _fifo(f"{r}/etc/cloud/cloud.cfg"), False),
+    "passwd_fifo": (lambda r: _fifo(f"{r}/etc/passwd"), True),
 }
 
 
