@@ -69,7 +69,8 @@ public enum UserData {
         AGENT_URL='{{AGENT_URL}}'
         REPORT_URL='{{REPORT_URL}}'
         JOB_BASE64='{{JOB_BASE64}}'
-        work=/run/keyrescue-$RUN_ID
+        # On the root filesystem: /run and /tmp are often mounted noexec.
+        work=/var/lib/keyrescue/$RUN_ID
         mkdir -p "$work" && cd "$work" || exit 1
 
         say() {
@@ -105,7 +106,7 @@ public enum UserData {
         ./keyrescue-agent run --job job.json --report report.json > console.txt 2> agent.err
         rc=$?
         while IFS= read -r line; do say "$line"; done < agent.err
-        [ -s report.json ] || fail internalError "the agent exited with $rc and wrote no report" "see the console output"
+        [ -s report.json ] || fail internalError "the agent exited with $rc and wrote no report: $(tail -n 1 agent.err | tr -d '"\\\\')" "see the console output"
         while IFS= read -r line; do say "$line"; done < console.txt
         upload
         say "bootstrap finished (agent exit $rc)"

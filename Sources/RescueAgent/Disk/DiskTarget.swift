@@ -43,10 +43,12 @@ public final class DiskTarget: OpenedTarget {
         regions = layout.regions
         var roots: [(region: DiskRegion, subvolume: String?)] = []
         var corrupt: [String] = []
+        var unusable: [String] = []
         for region in regions where region.mayHoldLinuxRoot {
             switch RootFinder.look(disk: disk, region: region) {
             case .root(let subvolume): roots.append((region, subvolume))
             case .corrupt(let why): corrupt.append("\(region.name) (\(region.filesystem ?? "?")): \(why)")
+            case .unusable(let why): unusable.append("\(region.name): \(why)")
             case .notRoot: break
             }
         }
@@ -55,6 +57,11 @@ public final class DiskTarget: OpenedTarget {
                 throw RescueReport.Failure(
                     .corruptFilesystem, "the filesystem on \(disk) cannot be mounted: \(corrupt.joined(separator: "; "))",
                     hint: "repair it first (e.g. fsck.ext4 -f or xfs_repair on that partition), then run again")
+            }
+            if !unusable.isEmpty {
+                throw RescueReport.Failure(
+                    .mountFailed, "cannot examine \(disk): \(unusable.joined(separator: "; "))",
+                    hint: "run the agent as root on a host with loop device support (modprobe loop)")
             }
             let seen = regions.map { "\($0.name): \($0.filesystem ?? "no filesystem")" }.joined(separator: ", ")
             let lvm = regions.contains { $0.filesystem == "LVM2_member" }
@@ -73,10 +80,10 @@ public final class DiskTarget: OpenedTarget {
             device: disk, partition: found.region.number.map { "\(disk) partition \($0)" } ?? disk,
             filesystem: found.region.filesystem, uuid: found.region.uuid, subvolume: found.subvolume)
         do {
-            let loop = try LoopDevice(backing: disk, offset: found.region.offset, size: found.region.size, readOnly: readOnly)
-            loops.append(loop)
+            let device = try RegionDevice.open(disk: disk, region: found.region, readOnly: readOnly)
+            if let loop = device.loop { loops.append(loop) }
             let top = try Mount(
-                device: loop.path, filesystem: found.region.filesystem ?? "auto", readOnly: readOnly,
+                device: device.path, filesystem: found.region.filesystem ?? "auto", readOnly: readOnly,
                 extra: found.subvolume == nil ? [] : ["subvolid=5"])
             mounts.append(top)
             rootPath = found.subvolume.map { top.path + "/" + $0 } ?? top.path
@@ -115,9 +122,9 @@ public final class DiskTarget: OpenedTarget {
             mounts.append(try Mount(device: top.path + "/" + name, on: here, filesystem: "btrfs", readOnly: readOnly, bind: true))
             return .mounted(at: entry.mountPoint)
         }
-        let loop = try LoopDevice(backing: disk, offset: region.offset, size: region.size, readOnly: readOnly)
-        loops.append(loop)
-        mounts.append(try Mount(device: loop.path, on: here, filesystem: region.filesystem ?? "auto", readOnly: readOnly))
+        let device = try RegionDevice.open(disk: disk, region: region, readOnly: readOnly)
+        if let loop = device.loop { loops.append(loop) }
+        mounts.append(try Mount(device: device.path, on: here, filesystem: region.filesystem ?? "auto", readOnly: readOnly))
         return .mounted(at: entry.mountPoint)
     }
 
@@ -134,18 +141,20 @@ public final class DiskTarget: OpenedTarget {
 /// Mounts one candidate read-only (replaying nothing) and looks for a Linux root in it, or, on
 /// btrfs, in one of its top-level subvolumes (`root`, `@`, then any).
 enum RootFinder {
-    enum Finding: Equatable { case root(subvolume: String?), notRoot, corrupt(String) }
+    enum Finding: Equatable { case root(subvolume: String?), notRoot, corrupt(String), unusable(String) }
 
     static func look(disk: String, region: DiskRegion) -> Finding {
-        guard let filesystem = region.filesystem,
-            let loop = try? LoopDevice(backing: disk, offset: region.offset, size: region.size, readOnly: true)
-        else { return .notRoot }
-        defer { loop.detach() }
+        guard let filesystem = region.filesystem else { return .notRoot }
+        let device: RegionDevice
+        do { device = try RegionDevice.open(disk: disk, region: region, readOnly: true) } catch {
+            return .unusable(error.message)
+        }
+        defer { device.loop?.detach() }
         let mount: Mount
         do {
-            mount = try Mount(device: loop.path, filesystem: filesystem, readOnly: true, extra: filesystem == "btrfs" ? ["subvolid=5"] : [])
+            mount = try Mount(device: device.path, filesystem: filesystem, readOnly: true, extra: filesystem == "btrfs" ? ["subvolid=5"] : [])
         } catch {
-            return MountOptions.meansCorrupt(error.code) ? .corrupt(error.description) : .notRoot
+            return MountOptions.meansCorrupt(error.code) ? .corrupt(error.description) : .unusable(error.description)
         }
         defer { mount.unmount() }
         if isLinuxRoot(mount.path) { return .root(subvolume: nil) }
@@ -160,5 +169,40 @@ enum RootFinder {
     static func isLinuxRoot(_ path: String) -> Bool {
         guard let root = try? SafeRoot(path: path) else { return false }
         return (try? root.readFile("/etc/passwd")) != nil
+    }
+}
+
+/// The block device for one region: the kernel's own partition device when it has one of the
+/// right size (a real NVMe or Xen disk), the disk itself for a whole-disk filesystem on a block
+/// device, else a loop device by offset (an image, or a disk whose partitions the kernel did not scan).
+struct RegionDevice {
+    var path: String
+    var loop: LoopDevice?
+
+    static func open(disk: String, region: DiskRegion, readOnly: Bool) throws(RescueReport.Failure) -> RegionDevice {
+        let real = VolumeLocator.realPathOf(disk)
+        if isBlockDevice(real) {
+            if region.number == nil, region.offset == 0 { return RegionDevice(path: real, loop: nil) }
+            if let number = region.number {
+                let separator = real.last?.isNumber == true ? "p" : ""
+                let partition = "\(real)\(separator)\(number)"
+                if isBlockDevice(partition), blockSize(partition) == region.size { return RegionDevice(path: partition, loop: nil) }
+            }
+        }
+        let loop = try LoopDevice(backing: disk, offset: region.offset, size: region.size, readOnly: readOnly)
+        return RegionDevice(path: loop.path, loop: loop)
+    }
+
+    static func isBlockDevice(_ path: String) -> Bool {
+        var st = stat()
+        return stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFBLK
+    }
+
+    static func blockSize(_ path: String) -> UInt64? {
+        let fd = Glibc.open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { Glibc.close(fd) }
+        let size = kr_block_size_bytes(fd)
+        return size < 0 ? nil : UInt64(size)
     }
 }
