@@ -30,13 +30,16 @@ def skip_lvm_without_device_mapper(name, result):
 def test_inject_writes_the_key_for_the_right_user(name, agent, image_copy, key, host_key_pub, vg_name):
     expect = CATALOGUE[name]
     img = image_copy(name)
-    result = inject(agent, img, key)
+    result = run_agent(agent, "inject", "--image", img, "--public-key", key.public, "--json")
     skip_lvm_without_device_mapper(name, result)
+    skip_if_unsupported(result, "--image")
     assert result.rc == 0, str(result)
     report = result.report
     assert_report_matches(report, expect, key, host_key_pub)
     with target_root_ro(img, expect, vg_name) as root:
         assert_key_installed(root, expect, key)
+        if expect.crashed:  # the journal was replayed, not thrown away
+            assert os.path.exists(f"{root}/var/log/crash-survivor")
         if expect.existing_keys:
             backup = report.get("backupPath")
             assert backup, "an earlier authorized_keys must be backed up"
