@@ -14,10 +14,6 @@ from kr.agent import agent_path  # noqa: E402
 from kr.images import Builder  # noqa: E402
 from kr.sh import run  # noqa: E402
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="loop devices and mounts need root")
-
 
 @pytest.fixture(scope="session")
 def base_dir():

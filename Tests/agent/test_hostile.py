@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import disks
 from kr.agent import assert_refused, skip_if_unsupported
 from kr.hostile import CASES, hostile_root

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import disks
 from kr.images import CATALOGUE, RESCUABLE, target_root_ro
 from kr.sh import run

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import disks
 from kr.agent import assert_refused, run_agent, skip_if_unsupported
 from kr.images import CATALOGUE, RESCUABLE, target_root_ro

@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.agent import run_agent
 from kr.login import USER, build_debian_image, host_public_keys, image_sshd, ssh_login
 from kr.sh import run

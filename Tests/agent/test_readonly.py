@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.agent import assert_refused, run_agent, skip_if_unsupported
 from kr.images import CATALOGUE
 

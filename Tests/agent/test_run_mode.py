@@ -5,7 +5,7 @@ Here: the failures the bootstrap script must still be able to report."""
 import json
 import os
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.agent import run_agent
 
 pytestmark = needs_root

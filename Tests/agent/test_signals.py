@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import leaks
 
 pytestmark = [needs_root, pytest.mark.skipif(not os.path.exists("/usr/bin/strace"),

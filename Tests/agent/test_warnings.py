@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.agent import run_agent
 from kr.fakeroot import RootSpec, populate, write
 from kr.images import account
