@@ -62,7 +62,7 @@ def test_hostile_root_directory(case, agent, scratch, key):
     check_outcome(run, case, before, tree_manifest(root), key)
 
 
-@pytest.mark.xfail(reason="agent bug (writer, reported 08:15): the lines of a hard-linked "
+@pytest.mark.xfail(reason="agent bug (writer): the lines of a hard-linked "
                           "authorized_keys are kept, so /etc/shadow's hashes land in the user's "
                           "authorized_keys and its backup; refuse when st_nlink > 1", strict=False)
 def test_hardlinked_authorized_keys_does_not_copy_the_other_file(agent, scratch, key):
