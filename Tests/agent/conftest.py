@@ -14,10 +14,6 @@ from kr.agent import agent_path  # noqa: E402
 from kr.images import Builder  # noqa: E402
 from kr.sh import run  # noqa: E402
 
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="loop devices and mounts need root")
-
 
 @pytest.fixture(scope="session")
 def base_dir():
@@ -29,12 +25,10 @@ def base_dir():
 
 @pytest.fixture(scope="session", autouse=True)
 def no_leftovers_after_suite(base_dir):
-    """No loop device or mount of ours remains once the whole suite has run."""
-    before = set(leaks.mount_lines())
+    """No loop device or mount of ours remains once the whole suite has run. (Only ours: the local
+    cloud's agents mount under /run/keyrescue-agent at the same time.)"""
     yield
     left = leaks.leftovers(base_dir)
-    new_mounts = [l for l in leaks.mount_lines() if l not in before]
-    left += [f"new mount: {l}" for l in leaks.mounts_mentioning(["keyrescue", base_dir], new_mounts)]
     assert not left, "the suite left these behind:\n" + "\n".join(left)
 
 

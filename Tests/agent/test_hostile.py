@@ -6,17 +6,18 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import disks
-from kr.agent import assert_refused, skip_if_unsupported
+from kr.agent import assert_refused, run_agent, skip_if_unsupported
 from kr.hostile import CASES, hostile_root
-from kr.sandbox import run_sandboxed
+from kr.sandbox import HUNG, run_sandboxed
 from kr.verify import key_lines, manifest_diff, tree_manifest
 
 pytestmark = needs_root
 
 
 def check_outcome(run, case, before, after, key):
+    assert run.result.rc != HUNG, f"the agent hung and had to be stopped:\n{run}"
     assert not run.writes_outside, f"the agent wrote outside the target:\n{run}"
     assert not run.leaked_mounts, f"the agent left mounts behind:\n{run}"
     must_refuse = CASES[case][1]
@@ -59,3 +60,20 @@ def test_hostile_root_directory(case, agent, scratch, key):
     run = run_sandboxed(agent, ["inject", "--root", root, "--public-key", key.public, "--json"],
                         [scratch, os.path.dirname(key.public)], scratch)
     check_outcome(run, case, before, tree_manifest(root), key)
+
+
+@pytest.mark.xfail(reason="agent bug (writer): the lines of a hard-linked "
+                          "authorized_keys are kept, so /etc/shadow's hashes land in the user's "
+                          "authorized_keys and its backup; refuse when st_nlink > 1", strict=False)
+def test_hardlinked_authorized_keys_does_not_copy_the_other_file(agent, scratch, key):
+    """authorized_keys is another name of /etc/shadow: whatever the agent does, the password hashes
+    must not end up in files the user can read."""
+    root = hostile_root(os.path.join(scratch, "root"), "authorized_keys_hardlink_to_shadow")
+    with open(f"{root}/etc/shadow") as f:
+        shadow_line = f.read().splitlines()[0]
+    run_agent(agent, "inject", "--root", root, "--public-key", key.public, "--json")
+    ssh_dir = f"{root}/home/ubuntu/.ssh"
+    for name in os.listdir(ssh_dir):
+        if os.path.isfile(f"{ssh_dir}/{name}") and os.stat(f"{ssh_dir}/{name}").st_nlink == 1:
+            with open(f"{ssh_dir}/{name}") as f:
+                assert shadow_line not in f.read(), f"/etc/shadow's content copied into .ssh/{name}"

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import disks
 from kr.images import CATALOGUE, RESCUABLE, target_root_ro
 from kr.sh import run
@@ -11,7 +11,7 @@ from kr.sh import run
 pytestmark = needs_root
 
 
-@pytest.mark.parametrize("name", RESCUABLE)
+@pytest.mark.parametrize("name", [n for n in RESCUABLE if not CATALOGUE[n].crashed])
 def test_rescuable_image_holds_its_user(name, image_copy, vg_name):
     expect = CATALOGUE[name]
     img = image_copy(name)
@@ -45,3 +45,11 @@ def test_corrupt_image_looks_like_ext4_but_does_not_mount(image_copy, scratch):
         if proc.returncode == 0:
             run("umount", where)
         assert proc.returncode != 0
+
+
+def test_crashed_images_need_recovery(image_copy):
+    ext4 = image_copy("ubuntu_crashed")
+    with disks.loop(ext4, 1, read_only=True) as dev:
+        assert "needs_recovery" in run("dumpe2fs", "-h", dev).stdout
+    xfs = image_copy("amzn_crashed")
+    assert "<DIRTY>" in run("xfs_logprint", "-t", xfs).stdout

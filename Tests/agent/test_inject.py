@@ -4,10 +4,11 @@ import os
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import disks
 from kr.agent import assert_refused, run_agent, skip_if_unsupported
 from kr.images import CATALOGUE, RESCUABLE, target_root_ro
+from kr.sh import run
 from kr.verify import assert_key_installed, assert_report_matches, key_lines
 
 pytestmark = needs_root
@@ -30,13 +31,16 @@ def skip_lvm_without_device_mapper(name, result):
 def test_inject_writes_the_key_for_the_right_user(name, agent, image_copy, key, host_key_pub, vg_name):
     expect = CATALOGUE[name]
     img = image_copy(name)
-    result = inject(agent, img, key)
+    result = run_agent(agent, "inject", "--image", img, "--public-key", key.public, "--json")
     skip_lvm_without_device_mapper(name, result)
+    skip_if_unsupported(result, "--image")
     assert result.rc == 0, str(result)
     report = result.report
     assert_report_matches(report, expect, key, host_key_pub)
     with target_root_ro(img, expect, vg_name) as root:
         assert_key_installed(root, expect, key)
+        if expect.crashed:  # the journal was replayed, not thrown away
+            assert os.path.exists(f"{root}/var/log/crash-survivor")
         if expect.existing_keys:
             backup = report.get("backupPath")
             assert backup, "an earlier authorized_keys must be backed up"
@@ -125,12 +129,24 @@ def test_home_on_another_volume_is_said_plainly(agent, image_copy, key, vg_name)
     assert "/home" in result.stderr, str(result)
 
 
-def test_inject_by_device(agent, image_copy, key, vg_name):
-    """--device: a whole disk whose partitions the kernel did not scan (this machine's loop devices)."""
+@pytest.mark.parametrize("scanned", [False, True], ids=["unscanned", "partx"])
+def test_inject_by_device(scanned, agent, image_copy, key, vg_name):
+    """--device: a whole disk whose partitions the kernel did not scan (this machine's loop
+    devices), or did (partx -a: /dev/loopNpK exist, as on Nitro and Xen disks)."""
     expect = CATALOGUE["ubuntu_gpt"]
     img = image_copy("ubuntu_gpt")
     with disks.loop(img) as dev:
-        result = run_agent(agent, "inject", "--device", dev, "--public-key", key.public, "--json")
+        try:
+            if scanned:
+                run("partx", "-a", dev)
+                assert disks.kernel_partitions(dev), "partx added no partition"  # /dev nodes lag
+            before = disks.kernel_partitions(dev)
+            result = run_agent(agent, "inject", "--device", dev, "--public-key", key.public, "--json")
+            assert disks.kernel_partitions(dev) == before, "the agent left partition devices behind"
+        finally:
+            # Partitions added by partx (BLKPG) outlive `losetup -d` and would haunt the next user
+            # of this loop device.
+            run("partx", "-d", dev, check=False)
         skip_if_unsupported(result, "--device")
     assert result.rc == 0, str(result)
     assert_report_matches(result.report, expect, key)

@@ -1,7 +1,7 @@
 """The leak detector itself must see what it is meant to catch."""
 import os
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr import leaks
 from kr.sh import out, run
 

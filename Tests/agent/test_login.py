@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.agent import run_agent
 from kr.login import USER, build_debian_image, host_public_keys, image_sshd, ssh_login
 from kr.sh import run
@@ -15,20 +15,29 @@ pytestmark = needs_root
 
 
 @pytest.fixture(scope="module")
-def debian_image(builder):
-    """(image, {host key blob: type}) built once per session from the cached debootstrap tarball."""
-    img = os.path.join(builder.dir, "debian_login.img")
-    work = os.path.join(builder.dir, "debian_login.work")
-    os.makedirs(work)
-    try:
-        root = build_debian_image(img, work)
-        return img, host_public_keys(root)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+def debian_images(builder):
+    """debian_images(fstype) -> (image, {host key blob: type}), built once per session from the cached
+    debootstrap tarball."""
+    built = {}
+
+    def get(fstype):
+        if fstype not in built:
+            img = os.path.join(builder.dir, f"debian_login_{fstype}.img")
+            work = os.path.join(builder.dir, f"debian_login_{fstype}.work")
+            os.makedirs(work)
+            try:
+                root = build_debian_image(img, work, fstype)
+                built[fstype] = img, host_public_keys(root)
+            finally:
+                shutil.rmtree(work, ignore_errors=True)
+        return built[fstype]
+
+    return get
 
 
-def test_the_images_own_sshd_accepts_the_injected_key(agent, debian_image, key, scratch):
-    pristine, host_keys = debian_image
+@pytest.mark.parametrize("fstype", ["ext4", "xfs"])
+def test_the_images_own_sshd_accepts_the_injected_key(fstype, agent, debian_images, key, scratch):
+    pristine, host_keys = debian_images(fstype)
     img = os.path.join(scratch, "debian.img")
     run("cp", "--sparse=always", pristine, img)
 
@@ -36,6 +45,7 @@ def test_the_images_own_sshd_accepts_the_injected_key(agent, debian_image, key, 
     assert result.rc == 0, str(result)
     report = result.report
     assert report["user"] == USER and report["distro"]["id"] == "debian"
+    assert report["filesystem"] == fstype
     reported = {h["base64"]: h["type"] for h in report["hostKeys"]}
     assert reported == host_keys, "the report must carry exactly the image's host keys"
 
@@ -60,9 +70,9 @@ def test_the_images_own_sshd_accepts_the_injected_key(agent, debian_image, key, 
         assert again.returncode == 0, f"modes restored, login refused: {again.stderr}\n{sshd.log()}"
 
 
-def test_a_key_the_agent_did_not_write_is_refused(debian_image, key, scratch, base_dir):
+def test_a_key_the_agent_did_not_write_is_refused(debian_images, key, scratch):
     """The same sshd, no injection: the proof above is only a proof if this login fails."""
-    pristine, host_keys = debian_image
+    pristine, host_keys = debian_images("ext4")
     img = os.path.join(scratch, "debian.img")
     run("cp", "--sparse=always", pristine, img)
     with image_sshd(img, 1, scratch) as sshd:

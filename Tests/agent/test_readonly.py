@@ -3,7 +3,7 @@ import hashlib
 
 import pytest
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.agent import assert_refused, run_agent, skip_if_unsupported
 from kr.images import CATALOGUE
 
@@ -18,7 +18,8 @@ def sha256(path):
     return h.hexdigest()
 
 
-@pytest.mark.parametrize("name", ["ubuntu_gpt", "amzn_xfs", "fedora_btrfs"])
+@pytest.mark.parametrize("name", ["ubuntu_gpt", "amzn_xfs", "fedora_btrfs", "ubuntu_crashed",
+                                  "amzn_crashed"])
 @pytest.mark.parametrize("command", [["probe"], ["inject", "--dry-run"]])
 def test_probe_and_dry_run_leave_the_image_byte_for_byte(name, command, agent, image_copy, key):
     img = image_copy(name)

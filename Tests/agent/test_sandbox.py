@@ -2,7 +2,7 @@
 traces of a temporary directory that came and went, and keep the machine untouched."""
 import os
 
-from conftest import needs_root
+from kr.marks import needs_root
 from kr.sandbox import run_sandboxed
 
 pytestmark = needs_root

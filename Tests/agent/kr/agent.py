@@ -51,10 +51,10 @@ def run_agent(binary, *args, timeout=120):
 
 
 def skip_if_unsupported(result, what):
-    """Skips (with the agent's own words) only when the agent says it does not support `what` yet."""
+    """Skips (with the agent's own words) only when the agent says this is unsupported."""
     if result.rc != 0 and result.error_code == "unsupported":
         message = (result.report.get("error") or {}).get("message", "")
-        pytest.skip(f"the agent does not support {what} yet: {message}")
+        pytest.skip(f"the agent answers `unsupported` ({what}): {message}")
 
 
 def assert_refused(result):

@@ -43,6 +43,12 @@ def partitions(img):
     return found
 
 
+def kernel_partitions(dev):
+    """The partition devices the kernel has for block device `dev` (e.g. ['loop3p1'])."""
+    name = os.path.basename(dev)
+    return sorted(p for p in os.listdir(f"/sys/block/{name}") if p.startswith(name + "p"))
+
+
 def extent(img, part):
     """(offset, size) of partition `part`, or the whole file when `part` is None."""
     if part is None:

@@ -34,6 +34,7 @@ class Expect:
     selinux: bool = False
     existing_keys: list = field(default_factory=list)
     error: tuple = ()  # expected error codes when the disk cannot be rescued
+    crashed: bool = False  # journal/log needs recovery: only the agent's mount may replay it
 
     @property
     def home(self):
@@ -180,6 +181,22 @@ class Builder:
         shutil.rmtree(f"{src}/home/ubuntu")
         disks.ext4_from_dir(img, 1, src)
 
+    # A crashed instance: the journal (ext4) or log (XFS) holds transactions not yet written back.
+    # A read-only mount that replays it writes to the disk; probe and --dry-run must not.
+    def crash(self, img, base, part, fstype):
+        run("cp", "--sparse=always", self.image(base), img)
+        with disks.loop(img, part) as dev, disks.mounted(dev, fstype, "nouuid" if fstype == "xfs" else "") as mnt:
+            with open(f"{mnt}/var/log/crash-survivor", "w") as f:
+                f.write("written just before the crash\n")
+            run("sync")
+            run("xfs_io", "-x", "-c", "shutdown -f", mnt)
+
+    def build_ubuntu_crashed(self, img, work):
+        self.crash(img, "ubuntu_gpt", 1, "ext4")
+
+    def build_amzn_crashed(self, img, work):
+        self.crash(img, "amzn_xfs", None, "xfs")
+
     # EFI and a data partition, no Linux root anywhere.
     def build_no_root(self, img, work):
         disks.gpt(img, 96, [(1, 16, ESP), (2, None, LINUX)])
@@ -208,6 +225,9 @@ CATALOGUE = {
     "rhel_lvm": Expect("ec2-user", 1000, 1000, "rhel", "ext4", lv=2),
     "root_p4": Expect("admin", 1000, 1000, "debian", "ext4", part=4),
     "whole_ext4": Expect("ec2-user", 1000, 1000, "sles", "ext4"),
+    "ubuntu_crashed": Expect("ubuntu", 1000, 1000, "ubuntu", "ext4", part=1, crashed=True),
+    "amzn_crashed": Expect("ec2-user", 1000, 1000, "amzn", "xfs", selinux=True, existing_keys=OLD_KEYS,
+                           crashed=True),
     "home_partition": Expect("ubuntu", 1000, 1000, "ubuntu", "ext4", part=1, home_part=2),
     "two_users": Expect("", 0, 0, "gentoo", "ext4", part=1, error=("noLoginUser",)),
     "no_root": Expect("", 0, 0, "", "", error=("noLinuxRoot",)),

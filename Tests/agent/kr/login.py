@@ -23,18 +23,27 @@ def rootfs_tarball():
     return out("bash", "-c", f"source {lib} && rootfs_tarball ssh", timeout=900).strip().splitlines()[-1]
 
 
-def build_debian_image(img, work):
-    """GPT (BIOS boot, EFI, root ext4 on partition 1) holding the real rootfs, user `admin`, its own
-    host keys. Made with mkfs.ext4 -d: nothing is mounted."""
+def build_debian_image(img, work, fstype="ext4"):
+    """The real rootfs, user `admin`, its own host keys, on a GPT disk laid out like the cloud images:
+    ext4 as Debian/Ubuntu (p14 BIOS boot, p15 EFI, root p1; made with mkfs.ext4 -d, no mount), XFS as
+    Amazon Linux 2023 (p127 BIOS boot, p128 EFI, root p1; filled through a loop mount)."""
     root = os.path.join(work, "root")
     os.makedirs(root)
     run("tar", "--numeric-owner", "--xattrs", "--xattrs-include=*", "-C", root, "-xf",
         rootfs_tarball(), timeout=300)
     run("useradd", "-R", root, "-m", "-s", "/bin/bash", "-U", USER)
     run("ssh-keygen", "-A", "-f", root)
-    disks.gpt(img, 768, [(14, 4, disks.BIOS_BOOT), (15, 16, disks.ESP), (1, None, disks.LINUX)])
-    disks.vfat(img, 15)
-    disks.ext4_from_dir(img, 1, root, label="root")
+    if fstype == "ext4":
+        disks.gpt(img, 768, [(14, 4, disks.BIOS_BOOT), (15, 16, disks.ESP), (1, None, disks.LINUX)])
+        disks.vfat(img, 15)
+        disks.ext4_from_dir(img, 1, root, label="root")
+    else:
+        disks.gpt(img, 768, [(127, 1, disks.BIOS_BOOT), (128, 10, disks.ESP), (1, None, disks.LINUX)])
+        disks.vfat(img, 128)
+        with disks.loop(img, 1) as dev:
+            run("mkfs.xfs", "-q", "-f", "-L", "/", dev)
+            with disks.mounted(dev, "xfs") as mnt:
+                disks.copy_tree(root, mnt)
     return root
 
 

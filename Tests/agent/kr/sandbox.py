@@ -31,7 +31,8 @@ list_upper() { (cd "$T/upper" && find . -mindepth 1 -printf '%y %m %U %G %s %T@ 
 list_upper >"$KR_OUT/upper-before"
 cat /proc/self/mountinfo >"$KR_OUT/mounts-before"
 set +e
-chroot "$T/root" "$@" >"$KR_OUT/stdout" 2>"$KR_OUT/stderr"
+# A hung agent gets SIGTERM (exit 124), as `kill` would; its cleanup is then judged like any run.
+timeout --kill-after=10 "$KR_TIMEOUT" chroot "$T/root" "$@" >"$KR_OUT/stdout" 2>"$KR_OUT/stderr"
 echo $? >"$KR_OUT/rc"
 set -e
 cat /proc/self/mountinfo >"$KR_OUT/mounts-after"
@@ -88,18 +89,21 @@ def writes_outside(before, after, started):
     return changed
 
 
-def run_sandboxed(agent, args, binds, scratch, timeout=120):
+HUNG = 124  # the exit code of `timeout` when it had to stop the agent
+
+
+def run_sandboxed(agent, args, binds, scratch, timeout=30):
     """Runs `agent args…` in the sandbox; `binds` are host directories the agent may write through."""
     out = tempfile.mkdtemp(prefix="sandbox-out-", dir=scratch)
     mountpoint = tempfile.mkdtemp(prefix="sandbox-", dir=scratch)
     agent_dir = os.path.dirname(os.path.abspath(agent))
-    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "KR_SANDBOX": mountpoint, "KR_OUT": out,
+    env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "KR_SANDBOX": mountpoint, "KR_OUT": out, "KR_TIMEOUT": str(timeout),
            "KR_BINDS": " ".join(sorted({*binds, agent_dir, out}))}
     env.update({k: v for k, v in os.environ.items() if k.startswith("KEYRESCUE_")})
     argv = [os.path.abspath(agent)] + [str(a) for a in args]
     started = int(time.time())
     proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", SCRIPT,
-                           "sandbox"] + argv, env=env, capture_output=True, text=True, timeout=timeout)
+                           "sandbox"] + argv, env=env, capture_output=True, text=True, timeout=timeout + 60)
     os.rmdir(mountpoint)
     if proc.returncode != 0 or not os.path.exists(f"{out}/rc"):
         raise RuntimeError(f"the sandbox itself failed ({proc.returncode}): {proc.stderr}")
