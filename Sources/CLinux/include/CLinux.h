@@ -53,4 +53,6 @@ int kr_errno(void);
 #define KR_MS_PRIVATE (1UL << 18)
 #define KR_MS_BIND    4096UL
 #define KR_MNT_DETACH 2
+// open(2) flag that Glibc's Swift overlay does not export.
+#define KR_O_PATH 010000000
 #endif

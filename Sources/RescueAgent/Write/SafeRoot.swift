@@ -1,134 +1,124 @@
 import CLinux
 import Glibc
+import RescueModel
 
-/// Why a path beneath the target root could not be used; says which path and why.
-public struct SafeRootError: Error, Equatable, Sendable, CustomStringConvertible {
-    public var path: String
-    /// errno of the failing call, 0 when the refusal is ours (not a regular file, too large).
-    public var errno: Int32
-    public var reason: String
+/// The target's root directory as an open handle. Every path is resolved beneath it by the kernel
+/// (openat2 with RESOLVE_IN_ROOT): `/`, `..` and absolute or relative symlinks all stay inside, so
+/// a hostile disk cannot make the agent read or write the host's files. Magic links are refused.
+public final class SafeRoot: TargetFiles {
+    public let path: String
+    let fd: Int32
+    /// Larger files are refused: nothing the agent reads from a target is legitimately this big.
+    static let maxFileSize = 4 << 20
 
-    public init(_ path: String, errno: Int32 = 0, _ reason: String) {
+    public init(path: String) throws(RescueReport.Failure) {
+        let fd = Glibc.open(path, Int32(KR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw RescueReport.Failure(
+                .noLinuxRoot, "cannot open the target root \(path): \(SystemError.text(errno))",
+                hint: "give the directory where the target's root filesystem is mounted")
+        }
         self.path = path
-        self.errno = errno
-        self.reason = reason
-    }
-
-    public var description: String { "\(path): \(reason)" }
-
-    static func fromErrno(_ path: String, _ what: String, _ code: Int32 = Glibc.errno) -> SafeRootError {
-        let text = String(cString: strerror(code))
-        switch code {
-        case ELOOP: return SafeRootError(path, errno: code, "\(what): a symlink is in the way (refused)")
-        case EXDEV: return SafeRootError(path, errno: code, "\(what): the path leaves the target root (refused)")
-        default: return SafeRootError(path, errno: code, "\(what): \(text)")
-        }
-    }
-}
-
-/// The target's root directory as an open handle. Every path is resolved beneath it by openat2 with
-/// `RESOLVE_IN_ROOT`: absolute symlinks, relative symlinks and `..` are all clamped to the root, as if
-/// the target were chroot'ed, so nothing the disk contains can make the agent touch the host.
-public final class SafeRoot: TargetFiles, @unchecked Sendable {
-    /// The host path of the root (for messages and reports only; never used to resolve).
-    public let hostPath: String
-    /// The root directory's descriptor; owned, closed on deinit.
-    public let fd: Int32
-    /// Files larger than this are refused by `readFile` (a hostile disk could offer a huge file).
-    public let maxFileSize: Int
-
-    public init(hostPath: String, maxFileSize: Int = 4 << 20) throws(SafeRootError) {
-        let fd = Glibc.open(hostPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else { throw .fromErrno(hostPath, "cannot open the target root") }
-        self.hostPath = hostPath
         self.fd = fd
-        self.maxFileSize = maxFileSize
     }
 
-    deinit { Glibc.close(fd) }
+    deinit { close(fd) }
 
-    /// Opens `path` (a target path; absolute or relative, both mean beneath the root) with `flags`.
-    /// The corresponding C function is `openat2` with `RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS`.
-    public func open(_ path: String, flags: Int32, mode: UInt32 = 0) throws(SafeRootError) -> Int32 {
-        try Self.openBeneath(fd, path, flags: flags, mode: mode)
-    }
-
-    /// Like `open`, but nil when the path (or a directory on it) does not exist.
-    public func openIfPresent(_ path: String, flags: Int32) throws(SafeRootError) -> Int32? {
-        let result = Self.tryOpen(fd, path, flags: flags, mode: 0)
-        if result.fd >= 0 { return result.fd }
-        if result.errno == ENOENT || result.errno == ENOTDIR { return nil }
-        throw .fromErrno(path, "cannot open", result.errno)
-    }
-
-    /// openat2 beneath `directory`, retried on EINTR/EAGAIN (the kernel returns EAGAIN when a rename
-    /// raced the lookup). The corresponding C function is `openat2`.
-    static func openBeneath(_ directory: Int32, _ path: String, flags: Int32, mode: UInt32 = 0)
-        throws(SafeRootError) -> Int32
-    {
-        let result = tryOpen(directory, path, flags: flags, mode: mode)
-        guard result.fd >= 0 else { throw .fromErrno(path, "cannot open", result.errno) }
-        return result.fd
-    }
-
-    private static func tryOpen(_ directory: Int32, _ path: String, flags: Int32, mode: UInt32)
-        -> (fd: Int32, errno: Int32)
-    {
+    /// Opens `target` (an absolute path as seen from the target) beneath the root. With
+    /// `noFollow`, a symlink as the last component fails with ELOOP instead of being followed.
+    func open(_ target: String, flags: Int32, mode: mode_t = 0, noFollow: Bool = false) -> Int32 {
+        let flags = flags | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0)
         let resolve = UInt64(KR_RESOLVE_IN_ROOT | KR_RESOLVE_NO_MAGICLINKS)
-        var code = EAGAIN
-        for _ in 0..<16 {
-            let fd = kr_openat2(directory, path, UInt64(UInt32(bitPattern: flags | O_CLOEXEC)), UInt64(mode), resolve)
-            if fd >= 0 { return (fd, 0) }
-            code = Glibc.errno
-            if code != EINTR && code != EAGAIN { break }
-        }
-        return (-1, code)
+        return kr_openat2(fd, target, UInt64(flags), UInt64(mode), resolve)
     }
 
-    public func readFile(_ path: String) throws -> [UInt8]? {
-        guard let fd = try openIfPresent(path, flags: O_RDONLY | O_NONBLOCK | O_NOCTTY) else { return nil }
-        defer { Glibc.close(fd) }
-        return try Self.readRegularFile(fd, path: path, limit: maxFileSize)
+    public func readFile(_ target: String) throws -> [UInt8]? {
+        let file = open(target, flags: O_RDONLY | O_NONBLOCK)
+        if file < 0 {
+            let err = errno
+            if err == ENOENT || err == ENOTDIR { return nil }
+            throw SystemError(err, "cannot read \(target) on the target")
+        }
+        defer { close(file) }
+        var st = stat()
+        guard fstat(file, &st) == 0 else { throw SystemError(errno, "cannot stat \(target) on the target") }
+        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SystemError(EINVAL, "\(target) on the target is not a regular file") }
+        guard Int(st.st_size) <= Self.maxFileSize else { throw SystemError(EFBIG, "\(target) on the target is too large") }
+        return try readAll(file, what: target)
     }
 
-    /// Reads an open descriptor that must be a regular file of at most `limit` bytes.
-    static func readRegularFile(_ fd: Int32, path: String, limit: Int) throws(SafeRootError) -> [UInt8] {
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw .fromErrno(path, "cannot stat") }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw SafeRootError(path, "not a regular file (refused)")
+    public func listDirectory(_ target: String) throws -> [String]? {
+        let dirfd = open(target, flags: O_RDONLY | O_DIRECTORY)
+        if dirfd < 0 {
+            let err = errno
+            if err == ENOENT || err == ENOTDIR { return nil }
+            throw SystemError(err, "cannot list \(target) on the target")
         }
-        guard info.st_size <= limit else {
-            throw SafeRootError(path, "larger than \(limit) bytes (refused)")
-        }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if Glibc.errno == EINTR { continue }
-                throw .fromErrno(path, "cannot read")
-            }
-            if count == 0 { return bytes }
-            bytes += chunk[0..<count]
-            guard bytes.count <= limit else { throw SafeRootError(path, "larger than \(limit) bytes (refused)") }
-        }
-    }
-
-    public func listDirectory(_ path: String) throws -> [String]? {
-        guard let fd = try openIfPresent(path, flags: O_RDONLY | O_DIRECTORY) else { return nil }
-        guard let dir = fdopendir(fd) else {
-            Glibc.close(fd)
-            throw SafeRootError.fromErrno(path, "cannot list")
+        guard let dir = fdopendir(dirfd) else {
+            close(dirfd)
+            throw SystemError(errno, "cannot list \(target) on the target")
         }
         defer { closedir(dir) }
         var names: [String] = []
         while let entry = readdir(dir) {
             let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
             }
             if name != "." && name != ".." { names.append(name) }
         }
         return names
+    }
+
+    /// lstat of a target path whose parent is resolved beneath the root (the last component is not followed).
+    func lstatInRoot(_ target: String) -> stat? {
+        let (parent, name) = TargetPath.split(target)
+        let dirfd = open(parent, flags: Int32(KR_O_PATH) | O_DIRECTORY)
+        guard dirfd >= 0 else { return nil }
+        defer { close(dirfd) }
+        var st = stat()
+        return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
+    }
+}
+
+func readAll(_ fd: Int32, what: String) throws(SystemError) -> [UInt8] {
+    var bytes: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 65536)
+    while true {
+        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            throw SystemError(errno, "cannot read \(what)")
+        }
+        if n == 0 { return bytes }
+        bytes += buffer[0..<n]
+    }
+}
+
+/// A failed system call: errno, what was being done, and strerror's words.
+public struct SystemError: Error, CustomStringConvertible, Equatable {
+    public var code: Int32
+    public var context: String
+
+    public init(_ code: Int32, _ context: String) {
+        self.code = code
+        self.context = context
+    }
+
+    public var description: String { "\(context): \(Self.text(code))" }
+
+    static func text(_ code: Int32) -> String { String(cString: strerror(code)) }
+}
+
+/// Pure helpers for target paths (always absolute, `/`-separated, as seen from the target).
+enum TargetPath {
+    /// Parent directory and last component: `/home/a/.ssh` → (`/home/a`, `.ssh`).
+    static func split(_ path: String) -> (parent: String, name: String) {
+        var parts = path.split(separator: "/", omittingEmptySubsequences: true).map(String.init)
+        let name = parts.popLast() ?? "."
+        return ("/" + parts.joined(separator: "/"), name)
+    }
+
+    static func join(_ base: String, _ relative: String) -> String {
+        relative.hasPrefix("/") ? relative : (base.hasSuffix("/") ? base + relative : base + "/" + relative)
     }
 }

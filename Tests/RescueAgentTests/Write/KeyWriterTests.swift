@@ -1,121 +1,119 @@
-import Foundation
 import Glibc
+import RescueAgent
 import RescueModel
 import Testing
 
-@testable import RescueAgent
-
-private let isRoot = getuid() == 0
-private let keyA = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIKQUGdN1G5RW2wYw+Ckrj4DsQ0UOn7hE5OSj39jRn3sS new@laptop"
-private let keyOld = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl old@box"
-
-/// Writes as root so owner changes are real; the checks need root to fchown.
-@Suite(.enabled(if: isRoot, "fchown to the target's uid needs root"))
+/// The writer against real directories. Needs root for chown (CI is root).
+@Suite(.enabled(if: isRoot, "chown to the target's uid needs root"))
 struct KeyWriterTests {
-    func request(_ tree: TempTree, replace: Bool = false, dryRun: Bool = false, file: String? = nil) throws
-        -> KeyWriteRequest
-    {
-        KeyWriteRequest(
-            home: "/home/ubuntu", uid: 1000, gid: 1001,
-            authorizedKeysFiles: [file ?? "/home/ubuntu/.ssh/authorized_keys"],
-            keys: [try PublicKey(parsing: keyA)], replace: replace, dryRun: dryRun, runID: "run-1",
-            date: Date(timeIntervalSince1970: 1_790_000_000))
+    static let key = try! PublicKey(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new@test")
+    static let other = "ssh-rsa-cert-free ignored\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGD6Vv6d4CRdyyxY3f1FZi7Hcn0KOy9Qmbi4bQpWmH4M old@test\n"
+
+    func inject(_ t: TempRoot, user: String? = nil, replace: Bool = false, dryRun: Bool = false) -> RescueReport {
+        Injector.inject(InjectRequest(keys: [Self.key], user: user, replace: replace, dryRun: dryRun, runID: "r-1"),
+                        into: DirectoryTarget(rootPath: t.root))
     }
 
-    func stat(_ path: String) -> stat {
-        var info = Glibc.stat()
-        _ = lstat(path, &info)
-        return info
+    @Test func createsSSHDirectoryAndFileWithOwnerAndModes() throws {
+        let t = TempRoot.debian()
+        let report = inject(t)
+        #expect(report.ok && report.user == "admin" && report.uid == 1000)
+        let dir = try #require(t.stat("/home/admin/.ssh"))
+        let file = try #require(t.stat("/home/admin/.ssh/authorized_keys"))
+        #expect(dir.st_uid == 1000 && dir.st_mode & 0o777 == 0o700)
+        #expect(file.st_uid == 1000 && file.st_gid == 1000 && file.st_mode & 0o777 == 0o600)
+        let text = try #require(t.read("/home/admin/.ssh/authorized_keys"))
+        #expect(text.hasPrefix("# keyrescue r-1 ") && text.contains(Self.key.line))
     }
 
-    func text(_ path: String) -> String? { FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } }
-
-    @Test func createsSSHDirectoryAndFileWithOwnerAndMode() throws {
-        let tree = try TempTree()
-        try tree.mkdir("/home/ubuntu")
-        let result = try KeyWriter(root: SafeRoot(hostPath: tree.root)).write(request(tree))
-        #expect(result.createdSSHDirectory && result.changed && !result.alreadyPresent && result.backupPath == nil)
-        let dir = stat(tree.root + "/home/ubuntu/.ssh")
-        #expect(dir.st_uid == 1000 && dir.st_gid == 1001 && dir.st_mode & 0o7777 == 0o700)
-        let file = stat(tree.root + "/home/ubuntu/.ssh/authorized_keys")
-        #expect(file.st_uid == 1000 && file.st_gid == 1001 && file.st_mode & 0o7777 == 0o600)
-        #expect(text(tree.root + "/home/ubuntu/.ssh/authorized_keys")?.contains("# keyrescue run-1 ") == true)
-        #expect(text(tree.root + "/home/ubuntu/.ssh/authorized_keys")?.hasSuffix(keyA + "\n") == true)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: tree.root + "/home/ubuntu/.ssh") == ["authorized_keys"])
-    }
-
-    @Test func keepsExistingLinesAndABackupThenIsIdempotent() throws {
-        let tree = try TempTree()
-        try tree.write("/home/ubuntu/.ssh/authorized_keys", "# mine\n\(keyOld)\n")
-        let writer = try KeyWriter(root: SafeRoot(hostPath: tree.root))
-        let first = try writer.write(request(tree))
-        let path = tree.root + "/home/ubuntu/.ssh/authorized_keys"
-        #expect(text(path)?.hasPrefix("# mine\n\(keyOld)\n# keyrescue run-1") == true)
-        let backup = try #require(first.backupPath)
-        #expect(text(tree.root + backup) == "# mine\n\(keyOld)\n")
-        let again = try writer.write(request(tree))
-        #expect(again.alreadyPresent && !again.changed && again.backupPath == nil)
-        #expect(text(path)?.components(separatedBy: keyA).count == 2)
+    @Test func keepsExistingLinesBacksUpAndIsIdempotent() throws {
+        let t = TempRoot.debian()
+        t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
+        t.file("/home/admin/.ssh/authorized_keys", Self.other, mode: 0o644)
+        let first = inject(t)
+        #expect(first.ok && !first.alreadyPresent && first.backupPath == "/home/admin/.ssh/authorized_keys.keyrescue-r-1.bak")
+        let text = try #require(t.read("/home/admin/.ssh/authorized_keys"))
+        #expect(text.hasPrefix(Self.other) && text.contains(Self.key.line))
+        #expect(t.read("/home/admin/.ssh/authorized_keys.keyrescue-r-1.bak") == Self.other)
+        #expect(try #require(t.stat("/home/admin/.ssh/authorized_keys")).st_mode & 0o777 == 0o600)
+        let again = inject(t)
+        #expect(again.ok && again.alreadyPresent)
+        #expect(t.read("/home/admin/.ssh/authorized_keys") == text)
     }
 
     @Test func replaceKeepsOnlyTheNewKey() throws {
-        let tree = try TempTree()
-        try tree.write("/home/ubuntu/.ssh/authorized_keys", "\(keyOld)\n")
-        let result = try KeyWriter(root: SafeRoot(hostPath: tree.root)).write(request(tree, replace: true))
-        let content = try #require(text(tree.root + "/home/ubuntu/.ssh/authorized_keys"))
-        #expect(!content.contains("old@box") && content.contains(keyA))
-        #expect(result.removed == [keyOld])
-    }
-
-    @Test func alreadyPresentKeyFixesAWrongMode() throws {
-        let tree = try TempTree()
-        try tree.write("/home/ubuntu/.ssh/authorized_keys", "\(keyA)\n")
-        let path = tree.root + "/home/ubuntu/.ssh/authorized_keys"
-        chmod(path, 0o644)
-        let result = try KeyWriter(root: SafeRoot(hostPath: tree.root)).write(request(tree))
-        #expect(result.alreadyPresent)
-        #expect(stat(path).st_mode & 0o7777 == 0o600 && stat(path).st_uid == 1000)
+        let t = TempRoot.debian()
+        t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
+        t.file("/home/admin/.ssh/authorized_keys", Self.other)
+        #expect(inject(t, replace: true).ok)
+        let text = try #require(t.read("/home/admin/.ssh/authorized_keys"))
+        #expect(!text.contains("old@test") && text.contains(Self.key.line))
     }
 
     @Test func dryRunWritesNothing() throws {
-        let tree = try TempTree()
-        try tree.write("/home/ubuntu/.ssh/authorized_keys", "\(keyOld)\n")
-        try tree.mkdir("/home/admin")
-        let before = tree.snapshot(tree.base)
-        let writer = try KeyWriter(root: SafeRoot(hostPath: tree.root))
-        let result = try writer.write(request(tree, dryRun: true))
-        #expect(result.changed && result.backupPath != nil)
-        var other = try request(tree, dryRun: true)
-        other.home = "/home/admin"
-        other.authorizedKeysFiles = ["/home/admin/.ssh/authorized_keys"]
-        #expect(try writer.write(other).createdSSHDirectory)
-        #expect(tree.snapshot(tree.base) == before)
-        #expect(!FileManager.default.fileExists(atPath: tree.root + "/home/admin/.ssh"))
+        let t = TempRoot.debian()
+        let report = inject(t, dryRun: true)
+        #expect(report.ok && report.dryRun && report.authorizedKeysPath == "/home/admin/.ssh/authorized_keys")
+        #expect(t.stat("/home/admin/.ssh") == nil)
     }
 
-    /// Symlinked home, `.ssh` or file (absolute, relative, to `/`): refused, nothing outside changes.
-    @Test(arguments: [
-        ("/home/ubuntu", "/"), ("/home/ubuntu", "../../outside"),
-        ("/home/ubuntu/.ssh", "/etc"), ("/home/ubuntu/.ssh", "../../../outside"),
-        ("/home/ubuntu/.ssh/authorized_keys", "/outside/victim"),
-        ("/home/ubuntu/.ssh/authorized_keys", "../../../../outside/victim"),
-    ])
-    func symlinksAreRefused(link: String, destination: String) throws {
-        let tree = try TempTree()
-        try tree.write("/victim", "host file\n", under: tree.outside)
-        try tree.mkdir((link as NSString).deletingLastPathComponent)
-        try tree.symlink(link, to: destination)
-        let before = tree.snapshot(tree.outside)
-        #expect(throws: SafeRootError.self) { try KeyWriter(root: SafeRoot(hostPath: tree.root)).write(request(tree)) }
-        #expect(tree.snapshot(tree.outside) == before)
-    }
-
-    @Test func dotDotInThePathIsRefused() throws {
-        let tree = try TempTree()
-        try tree.mkdir("/home/ubuntu/.ssh")
-        let writer = try KeyWriter(root: SafeRoot(hostPath: tree.root))
-        #expect(throws: SafeRootError.self) {
-            try writer.write(request(tree, file: "/home/ubuntu/../ubuntu/.ssh/authorized_keys"))
+    /// Hostile layouts: each must be refused (or stay inside the root), and nothing may appear outside.
+    @Test(arguments: ["sshAbsolute", "sshRelative", "fileAbsolute", "fileRelative", "homeIsRoot", "dotdotHome"])
+    func hostileDisksNeverWriteOutside(_ layout: String) throws {
+        let t = TempRoot.debian()
+        switch layout {
+        case "sshAbsolute": t.symlink("/home/admin/.ssh", to: t.outside)
+        case "sshRelative": t.symlink("/home/admin/.ssh", to: "../../../outside")
+        case "fileAbsolute":
+            t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
+            t.file("/outside/victim", "host file\n")
+            t.symlink("/home/admin/.ssh/authorized_keys", to: t.outside + "/victim")
+        case "fileRelative":
+            t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
+            t.file("/outside/victim", "host file\n")
+            t.symlink("/home/admin/.ssh/authorized_keys", to: "../../../../outside/victim")
+        case "homeIsRoot":
+            _ = system("rm -rf '\(t.root)/home/admin'")
+            t.symlink("/home/admin", to: "/")
+        default:
+            t.file("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/../../outside:/bin/bash\n")
         }
+        let before = t.outsideListing()
+        let report = inject(t)
+        #expect(!report.ok)
+        // A `..` home is dropped by the passwd parser already, so no user remains to write for.
+        #expect(report.error?.code == (layout == "dotdotHome" ? .noLoginUser : .unsafePath))
+        #expect(t.outsideListing() == before)
+        #expect(t.read("/outside/victim") == (before.isEmpty ? nil : "host file\n"))
+    }
+
+    @Test func aHardLinkedAuthorizedKeysIsRefusedAndNothingIsCopied() throws {
+        let t = TempRoot.debian()
+        t.file("/etc/shadow", "root:$6$secret:19000:0:99999:7:::\n", mode: 0o600)
+        t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
+        #expect(link(t.root + "/etc/shadow", t.root + "/home/admin/.ssh/authorized_keys") == 0)
+        let report = inject(t)
+        #expect(report.error?.code == .unsafePath)
+        #expect(t.read("/etc/shadow") == "root:$6$secret:19000:0:99999:7:::\n")
+        #expect(try #require(t.stat("/etc/shadow")).st_nlink == 2, "the agent neither wrote nor unlinked anything")
+    }
+
+    @Test func missingHomeSaysWhereToLook() {
+        let t = TempRoot.debian()
+        _ = system("rm -rf '\(t.root)/home/admin'")
+        let report = inject(t)
+        #expect(report.error?.code == .homeNotOnDisk)
+    }
+
+    @Test func selinuxTargetsGetTheSSHHomeLabel() throws {
+        let t = TempRoot.debian()
+        t.dir("/etc/selinux/targeted/contexts/files")
+        t.file("/etc/selinux/config", "SELINUX=permissive\nSELINUXTYPE=targeted\n")
+        t.file("/etc/selinux/targeted/contexts/files/file_contexts.homedirs",
+               "HOME_DIR/\\.ssh(/.*)?\tunconfined_u:object_r:ssh_home_t:s0\n")
+        let report = inject(t)
+        #expect(report.selinuxLabel == "unconfined_u:object_r:ssh_home_t:s0")
+        // tmpfs and most test filesystems accept security.* only with SELinux on; ok or a clear error.
+        #expect(report.ok || report.error?.message.contains("SELinux label") == true)
     }
 }
