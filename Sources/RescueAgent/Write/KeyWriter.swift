@@ -121,10 +121,15 @@ public enum KeyWriter {
         var fd = root.open(r.home, flags: O_RDONLY | O_DIRECTORY, noFollow: true)
         guard fd >= 0 else { throw refusal(errno, r.home) }
         var current = r.home
-        for component in parent.dropFirst(r.home.count).split(separator: "/").map(String.init) {
+        let below = parent.dropFirst(r.home.count).split(separator: "/").map(String.init)
+        for (index, component) in below.enumerated() {
             current = TargetPath.join(current, component)
+            // Only what we create, and an existing `.ssh` that holds the file, get the user's owner
+            // and 0700: a home of `/` with `AuthorizedKeysFile /etc/ssh/keys/%u` must leave /etc alone.
+            var takeOver = index == below.count - 1 && component == ".ssh"
             var next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             if next < 0 && errno == ENOENT {
+                takeOver = true
                 if r.dryRun { close(fd); return -1 }
                 guard mkdirat(fd, component, 0o700) == 0 else { close(fd); throw SystemError(errno, "cannot create \(current)") }
                 next = openat(fd, component, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
@@ -132,7 +137,7 @@ public enum KeyWriter {
             close(fd)
             guard next >= 0 else { throw refusal(errno, current) }
             fd = next
-            if !r.dryRun {
+            if !r.dryRun && takeOver {
                 guard fchown(fd, r.uid, r.gid) == 0, fchmod(fd, 0o700) == 0 else {
                     close(fd)
                     throw SystemError(errno, "cannot set the owner and mode of \(current)")

@@ -31,4 +31,24 @@ struct AuthorizedKeysFileEscapeTests {
         #expect(after.st_uid == before.st_uid && after.st_mode == before.st_mode, "the host's directory kept owner and mode")
         #expect(!report.ok || report.authorizedKeysPath.map { !$0.contains("..") } == true)
     }
+
+    /// A user whose home is `/` (common for system accounts, reachable with --user) and a system-wide
+    /// AuthorizedKeysFile: the directories on the way (/etc, /etc/ssh) keep their owner and mode.
+    @Test func directoriesOnTheWayFromTheHomeKeepTheirOwnerAndMode() throws {
+        let t = TempRoot.debian()
+        t.file("/etc/passwd", "root:x:0:0:root:/root:/bin/bash\nsvc:x:1001:1001::/:/bin/bash\n")
+        t.file("/etc/ssh/sshd_config", "AuthorizedKeysFile /etc/ssh/keys/%u\n")
+        t.dir("/etc/ssh/keys")
+        let etc = try #require(t.stat("/etc"))
+        let ssh = try #require(t.stat("/etc/ssh"))
+        let report = Injector.inject(
+            InjectRequest(keys: [Self.key], user: "svc", replace: false, dryRun: false, runID: "r-1"),
+            into: DirectoryTarget(rootPath: t.root))
+        #expect(report.ok && report.authorizedKeysPath == "/etc/ssh/keys/svc")
+        for (path, before) in [("/etc", etc), ("/etc/ssh", ssh)] {
+            let after = try #require(t.stat(path))
+            #expect(after.st_uid == before.st_uid && after.st_mode == before.st_mode, "\(path) unchanged")
+        }
+        #expect(try #require(t.stat("/etc/ssh/keys/svc")).st_uid == 1001)
+    }
 }
