@@ -104,8 +104,15 @@ enum AgentIO {
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
         defer { close(fd) }
-        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        fsync(fd)
+        // A short or failed write would leave a truncated report for the bootstrap script to upload.
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
+            offset += n
+        }
+        guard fsync(fd) == 0 else { throw ValidationError("cannot sync the report \(path): \(String(cString: strerror(errno)))") }
     }
 
     static func readSmallFile(_ path: String) -> [UInt8]? {
