@@ -1,0 +1,59 @@
+import CLinux
+import Glibc
+import RescueModel
+import SystemPackage
+
+/// Loop devices made by the agent: attached with LOOP_CONFIGURE (LO_FLAGS_AUTOCLEAR, read-only on
+/// request), optionally as a window (offset, size) onto the backing file or device, and always
+/// detached by a cleanup action registered at attach time.
+///
+/// The agent keeps the loop device open until cleanup: with autoclear the kernel frees the device
+/// on its last close, so if the agent dies without unwinding (SIGKILL), the device disappears as
+/// soon as its mounts are gone; the explicit LOOP_CLR_FD covers the normal path.
+enum LoopDevice {
+    /// Attaches `backing` (an image file or a block device) to a free loop device and returns its
+    /// path (`/dev/loopN`).
+    static func attach(
+        _ backing: String, offset: UInt64 = 0, size: UInt64 = 0, readOnly: Bool, cleanup: CleanupStack
+    ) throws -> String {
+        let backingFD: Int32
+        do {
+            backingFD = try Syscalls.open(backing, readOnly ? O_RDONLY : O_RDWR)
+        } catch {
+            throw RescueReport.Failure(
+                .volumeNotFound, "cannot open \(backing): \(error)",
+                hint: "Check the path; the agent must run as root.")
+        }
+        defer { Syscalls.close(backingFD) }
+        // Another process may take the free device between GET_FREE and CONFIGURE: retry.
+        for _ in 0..<20 {
+            let number = kr_loop_get_free()
+            guard number >= 0 else { throw DiskError.system("LOOP_CTL_GET_FREE", kr_errno()) }
+            let path = "/dev/loop\(number)"
+            let loopFD: Int32
+            do { loopFD = try Syscalls.open(path, O_RDWR) } catch { continue }
+            if kr_loop_attach(loopFD, backingFD, offset, size, readOnly ? 1 : 0, 1) == 0 {
+                cleanup.push("detach \(path)") {
+                    let status = kr_loop_detach(loopFD)
+                    let code = kr_errno()
+                    Syscalls.close(loopFD)
+                    // ENXIO: already cleared by autoclear.
+                    if status != 0 && code != ENXIO { throw Errno(rawValue: code) }
+                }
+                return path
+            }
+            let code = kr_errno()
+            Syscalls.close(loopFD)
+            if code != EBUSY { throw DiskError.system("attaching \(backing) to \(path)", code) }
+        }
+        throw DiskError.system("finding a free loop device", EBUSY)
+    }
+
+    /// The backing file of an attached loop device (from sysfs: LOOP_CONFIGURE leaves the
+    /// loop_info name empty), or nil when it is free.
+    static func backingFile(_ path: String) -> String? {
+        let name = path.split(separator: "/").last.map(String.init) ?? path
+        guard let text = try? HostFiles.readText("/sys/block/\(name)/loop/backing_file") else { return nil }
+        return text.split(separator: "\n").first.map(String.init)
+    }
+}
