@@ -1,0 +1,146 @@
+import CLinux
+import Glibc
+import RescueModel
+import SystemPackage
+
+/// Opens the target's disk (a device, an image, or an EBS volume found by id) and mounts its Linux
+/// root beneath a private directory. The `.root` source is the CLI's own business (nothing to
+/// mount) and is refused here.
+public func openDiskTarget(_ source: TargetSource, readOnly: Bool) throws -> any OpenedTarget {
+    let path: String
+    switch source {
+    case .device(let device): path = device
+    case .image(let image): path = image
+    case .volumeID(let id, let waitSeconds): path = try VolumeLookup.waitForVolume(id, waitSeconds: waitSeconds)
+    case .root(let root):
+        throw RescueReport.Failure(
+            .unsupported, "\(root) is already a mounted root: there is no disk to open",
+            hint: "Use the directory directly (`--root`).")
+    }
+    let target = try DiskTarget(cleanup: CleanupStack(), readOnly: readOnly)
+    do {
+        try target.open(path)
+    } catch {
+        try? target.close()
+        throw error
+    }
+    return target
+}
+
+/// A disk opened by the agent: every loop device, mount and directory it made is on `cleanup`.
+final class DiskTarget: OpenedTarget {
+    /// A partition, the whole disk, or an LVM logical volume: a byte window on the disk.
+    struct Volume {
+        var place: String
+        var offset: UInt64
+        var size: UInt64
+        var partitionType: String?
+        var partUUID: String?
+        var filesystem: FilesystemProbe?
+        /// `vg/lv` for a logical volume.
+        var logicalVolume: String? = nil
+        /// The loop device over this window, once made.
+        var device: String?
+    }
+
+    let cleanup: CleanupStack
+    let readOnly: Bool
+    private let signalToken: Int
+    let workDirectory: String
+    private(set) var rootPath = ""
+    var facts = DiskFacts()
+    /// The loop device over the whole disk; every window is a loop over it.
+    var disk = ""
+    var volumes: [Volume] = []
+    private var mountCount = 0
+
+    init(cleanup: CleanupStack, readOnly: Bool) throws {
+        self.cleanup = cleanup
+        self.readOnly = readOnly
+        signalToken = try SignalCleanup.register(cleanup)
+        do {
+            try Syscalls.makeDirectory("/run/keyrescue-agent", mode: 0o700)
+            let directory = try Syscalls.makeTemporaryDirectory("/run/keyrescue-agent/disk-XXXXXX")
+            cleanup.push("remove \(directory)") { try Syscalls.removeDirectory(directory) }
+            workDirectory = directory
+        } catch {
+            SignalCleanup.unregister(signalToken)
+            throw DiskError.system("creating a private directory under /run/keyrescue-agent", error.rawValue)
+        }
+    }
+
+    func close() throws {
+        sync()
+        let failures = cleanup.runAll()
+        SignalCleanup.unregister(signalToken)
+        if !failures.isEmpty {
+            throw RescueReport.Failure(
+                .internalError, "cleanup incomplete: \(failures.joined(separator: "; "))",
+                hint: "Check `findmnt` and `losetup -a` for what the agent left behind and remove it by hand.")
+        }
+    }
+
+    func open(_ path: String) throws {
+        facts.device = path
+        disk = try LoopDevice.attach(path, readOnly: readOnly, cleanup: cleanup)
+        try findRoot()
+    }
+
+    /// A loop device over `volume`'s window, made once.
+    func device(for index: Int) throws -> String {
+        if let device = volumes[index].device { return device }
+        let volume = volumes[index]
+        let device = try LoopDevice.attach(
+            disk, offset: volume.offset, size: volume.size, readOnly: readOnly, cleanup: cleanup)
+        volumes[index].device = device
+        return device
+    }
+
+    /// Mounts `device` on a new directory under the private work directory.
+    func mountFresh(_ device: String, type: String, extra: [String] = []) throws(Errno) -> String {
+        mountCount += 1
+        let directory = "\(workDirectory)/m\(mountCount)"
+        try Syscalls.makeDirectory(directory, mode: 0o700)
+        cleanup.push("remove \(directory)") { try Syscalls.removeDirectory(directory) }
+        try mount(device, on: directory, type: type, extra: extra)
+        return directory
+    }
+
+    /// Mounts with the options table's flags; registers the unmount.
+    /// `unmountAt` is the mount point's real path when `target` is a `/proc/self/fd/N` link.
+    func mount(_ device: String, on target: String, type: String, extra: [String] = [], unmountAt: String? = nil)
+        throws(Errno)
+    {
+        let options = MountOptions.forFilesystem(type, readOnly: readOnly, extra: extra)
+        try Syscalls.mount(source: device, target: target, type: type, flags: options.flags, data: options.dataString)
+        let mountPoint = unmountAt ?? target
+        cleanup.push("unmount \(mountPoint)") { try DiskTarget.unmount(mountPoint) }
+    }
+
+    /// Unmounts; a busy mount is retried, then detached lazily so that nothing stays visible.
+    static func unmount(_ target: String) throws {
+        for _ in 0..<10 {
+            do {
+                try Syscalls.unmount(target)
+                return
+            } catch {
+                if error != .resourceBusy { throw error }
+            }
+            usleep(100_000)
+        }
+        try Syscalls.unmount(target, flags: KR_MNT_DETACH)
+    }
+
+    /// True when `directory` holds one of the root markers (resolved inside it, symlinks included).
+    static func looksLikeRoot(_ directory: String) -> Bool {
+        guard let dirfd = try? Syscalls.open(directory, O_RDONLY | O_DIRECTORY) else { return false }
+        defer { Syscalls.close(dirfd) }
+        return RootCandidates.rootMarkers.contains { marker in
+            guard let fd = try? Syscalls.openInRoot(dirfd, marker, flags: KR_O_PATH) else { return false }
+            Syscalls.close(fd)
+            return true
+        }
+    }
+
+    func setRoot(_ path: String) { rootPath = path }
+}
