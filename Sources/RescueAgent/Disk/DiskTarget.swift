@@ -9,7 +9,14 @@ import SystemPackage
 public func openDiskTarget(_ source: TargetSource, readOnly: Bool) throws -> any OpenedTarget {
     let path: String
     switch source {
-    case .device(let device): path = device
+    case .device(let device):
+        // A partition of a disk the host has mounted would be mounted twice through the loop: corruption.
+        if HostDisks.isInUse(device) {
+            throw RescueReport.Failure(
+                .unsupported, "\(device) is in use by this host (a partition of it is mounted, in swap, or held by LVM/dm)",
+                hint: "Give the target's disk, not one of this host's own disks.")
+        }
+        path = device
     case .image(let image): path = image
     case .volumeID(let id, let waitSeconds): path = try VolumeLookup.waitForVolume(id, waitSeconds: waitSeconds)
     case .root(let root):

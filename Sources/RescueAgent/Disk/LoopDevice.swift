@@ -39,6 +39,7 @@ enum LoopDevice {
                     Syscalls.close(loopFD)
                     // ENXIO: already cleared by autoclear.
                     if status != 0 && code != ENXIO { throw Errno(rawValue: code) }
+                    LoopDevice.waitUntilFree(path)
                 }
                 return path
             }
@@ -47,6 +48,13 @@ enum LoopDevice {
             if code != EBUSY { throw DiskError.system("attaching \(backing) to \(path)", code) }
         }
         throw DiskError.system("finding a free loop device", EBUSY)
+    }
+
+    /// The kernel finishes a detach asynchronously (the autoclear release path); until then the
+    /// device still holds its backing file, and a caller detaching that backing device next would
+    /// see ENXIO. Waits up to 2 s so that `close()` returns with the device really gone.
+    static func waitUntilFree(_ path: String) {
+        for _ in 0..<200 where backingFile(path) != nil { usleep(10_000) }
     }
 
     /// The backing file of an attached loop device (from sysfs: LOOP_CONFIGURE leaves the

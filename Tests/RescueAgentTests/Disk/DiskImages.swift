@@ -22,6 +22,17 @@ enum DiskImages {
 
         """#
 
+    /// A 48 MiB GPT image: an EFI partition (vfat) and a 38 MiB Linux partition at 9 MiB.
+    static func efiAndLinux(_ image: String, mkfs: String, populate: String) -> String {
+        """
+        truncate -s 48M \(image)
+        sgdisk -n1:1M:+8M -t1:ef00 -n2:0:0 -t2:8300 \(image) >/dev/null
+        fs \(image) 1 8 "mkfs.vfat" ""
+        fs \(image) 9 38 "\(mkfs)" "\(populate)"
+
+        """
+    }
+
     static func build(_ script: String) throws {
         try sh(prelude + script)
     }

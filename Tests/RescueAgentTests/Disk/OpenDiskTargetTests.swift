@@ -107,12 +107,7 @@ struct OpenDiskTargetTests {
     @Test func noLinuxRootListsWhatWasFound() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/data.img"
-        try DiskImages.build("""
-            truncate -s 48M \(image)
-            sgdisk -n1:1M:+8M -t1:ef00 -n2:0:0 -t2:8300 \(image) >/dev/null
-            fs \(image) 1 8 "mkfs.vfat" ""
-            fs \(image) 9 38 "mkfs.ext4 -q -L data" "mkdir stuff"
-            """)
+        try DiskImages.build(DiskImages.efiAndLinux(image, mkfs: "mkfs.ext4 -q -L data", populate: "mkdir stuff"))
         let error = #expect(throws: RescueReport.Failure.self) { try open(image) }
         #expect(error?.code == .noLinuxRoot)
         #expect(error?.message.contains("partition 1 (vfat): skipped") == true)
@@ -123,13 +118,10 @@ struct OpenDiskTargetTests {
     @Test func corruptFilesystemNamesThePartitionAndSuggestsFsck() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/corrupt.img"
-        try DiskImages.build("""
-            truncate -s 48M \(image)
-            sgdisk -n1:1M:+8M -t1:ef00 -n2:0:0 -t2:8300 \(image) >/dev/null
-            fs \(image) 1 8 "mkfs.vfat" ""
-            fs \(image) 9 38 "mkfs.ext4 -q -b 4096" "$ROOTFILES"
-            dd if=/dev/zero of=\(image) bs=4096 seek=$((9*256+1)) count=1 conv=notrunc status=none
-            """)
+        // Zero the group descriptors (block 1): blkid still sees ext4, mount(2) says EUCLEAN.
+        try DiskImages.build(
+            DiskImages.efiAndLinux(image, mkfs: "mkfs.ext4 -q -b 4096", populate: "$ROOTFILES")
+                + "dd if=/dev/zero of=\(image) bs=4096 seek=$((9*256+1)) count=1 conv=notrunc status=none\n")
         let error = #expect(throws: RescueReport.Failure.self) { try open(image) }
         #expect(error?.code == .corruptFilesystem)
         #expect(error?.message.contains("partition 2") == true)
