@@ -57,6 +57,12 @@ public enum AuthorizedKeys {
         return Edit(content: content, changed: true, alreadyPresent: false, removed: [])
     }
 
+    /// The keys of `keys` that no line of `content` holds (options and comments ignored).
+    public static func missing(_ keys: [PublicKey], in content: [UInt8]) -> [PublicKey] {
+        let present = Set(splitLines(content).compactMap { AuthorizedKeysLine.identity(of: $0) })
+        return keys.filter { !present.contains(AuthorizedKeysLine.Identity(type: $0.type.rawValue, blob: $0.blob)) }
+    }
+
     /// Lines without their `\n` (a `\r` stays, so CRLF lines are kept byte for byte).
     static func splitLines(_ bytes: [UInt8]) -> [ArraySlice<UInt8>] {
         var lines = bytes.split(separator: 10, omittingEmptySubsequences: false)

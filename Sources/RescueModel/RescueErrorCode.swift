@@ -15,6 +15,8 @@ public enum RescueErrorCode: String, CaseIterable, Sendable {
     case writeFailed
     case verifyFailed
     case unsupported
+    case agentDownloadFailed
+    case agentHashMismatch
     case internalError
     case unrecognized
 }

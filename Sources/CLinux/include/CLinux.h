@@ -62,5 +62,6 @@ void kr_reraise_default(int sig);
 #define KR_MS_PRIVATE (1UL << 18)
 #define KR_MS_BIND    4096UL
 #define KR_MNT_DETACH 2
-#define KR_O_PATH     010000000
+// open(2) flag that Glibc's Swift overlay does not export.
+#define KR_O_PATH 010000000
 #endif

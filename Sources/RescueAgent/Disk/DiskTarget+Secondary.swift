@@ -9,6 +9,11 @@ enum FstabSpec: Equatable {
     case partUUID(String)
     /// `/dev/mapper/vg-lv` or `/dev/vg/lv`, as `vg/lv`.
     case logicalVolume(String)
+    /// A partition of the instance's first disk by kernel name (`/dev/xvda2`, `/dev/nvme0n1p2`,
+    /// `/dev/sda2`): on EC2 the root volume is the first disk, so this is our partition N.
+    case rootDiskPartition(Int)
+
+    static let firstDiskPrefixes = ["nvme0n1p", "xvda", "sda", "vda", "hda"]
 
     static func parse(_ spec: String) -> FstabSpec? {
         let prefixes: [(String, (String) -> FstabSpec)] = [
@@ -23,6 +28,9 @@ enum FstabSpec: Equatable {
         }
         if spec.hasPrefix("/dev/mapper/") {
             return mapperName(String(spec.dropFirst("/dev/mapper/".count))).map { .logicalVolume($0) }
+        }
+        for prefix in firstDiskPrefixes where spec.hasPrefix("/dev/" + prefix) {
+            if let number = Int(spec.dropFirst(5 + prefix.count)) { return .rootDiskPartition(number) }
         }
         let parts = spec.split(separator: "/")
         if spec.hasPrefix("/dev/"), parts.count == 3 { return .logicalVolume("\(parts[1])/\(parts[2])") }
@@ -57,16 +65,16 @@ enum FstabSpec: Equatable {
         case .label(let label): return volume.filesystem?.label == label
         case .partUUID(let partUUID): return volume.partUUID == partUUID
         case .logicalVolume(let name): return volume.logicalVolume == name
+        case .rootDiskPartition(let number): return volume.place == "partition \(number)"
         }
     }
 }
 
 extension DiskTarget {
-    func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
+    public func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
         guard !rootPath.isEmpty else { return .failed("the target's root is not mounted") }
-        guard let spec = FstabSpec.parse(entry.spec) else {
-            return .failed("cannot tell which device `\(entry.spec)` is (fstab should name it by UUID=, LABEL= or PARTUUID=)")
-        }
+        // A device this disk cannot be (another disk's kernel name, a network share): elsewhere.
+        guard let spec = FstabSpec.parse(entry.spec) else { return .onAnotherVolume(entry.spec) }
         guard let index = volumes.firstIndex(where: spec.matches) else { return .onAnotherVolume(entry.spec) }
         let type = volumes[index].filesystem?.type ?? entry.type
         guard RootCandidates.rootFilesystems.contains(type) else {

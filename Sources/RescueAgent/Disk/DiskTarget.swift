@@ -35,7 +35,16 @@ public func openDiskTarget(_ source: TargetSource, readOnly: Bool) throws -> any
 }
 
 /// A disk opened by the agent: every loop device, mount and directory it made is on `cleanup`.
-final class DiskTarget: OpenedTarget {
+public final class DiskTarget: OpenedTarget {
+    /// The CLI's entry point (same as `openDiskTarget`).
+    public static func open(_ source: TargetSource, readOnly: Bool) throws(RescueReport.Failure) -> any OpenedTarget {
+        do { return try openDiskTarget(source, readOnly: readOnly) } catch let failure as RescueReport.Failure {
+            throw failure
+        } catch {
+            throw RescueReport.Failure(.internalError, "opening the disk failed: \(error)", hint: "")
+        }
+    }
+
     /// A partition, the whole disk, or an LVM logical volume: a byte window on the disk.
     struct Volume {
         var place: String
@@ -50,12 +59,14 @@ final class DiskTarget: OpenedTarget {
         var device: String?
     }
 
+    deinit { try? close() }
+
     let cleanup: CleanupStack
     let readOnly: Bool
     private let signalToken: Int
     let workDirectory: String
-    private(set) var rootPath = ""
-    var facts = DiskFacts()
+    public private(set) var rootPath = ""
+    public internal(set) var facts = DiskFacts()
     /// The loop device over the whole disk; every window is a loop over it.
     var disk = ""
     var volumes: [Volume] = []
@@ -76,7 +87,7 @@ final class DiskTarget: OpenedTarget {
         }
     }
 
-    func close() throws {
+    public func close() throws {
         sync()
         let failures = cleanup.runAll()
         SignalCleanup.unregister(signalToken)

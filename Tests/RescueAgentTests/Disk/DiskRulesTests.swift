@@ -50,13 +50,15 @@ import Testing
         ("UUID=ABC-1", FstabSpec.uuid("abc-1")), ("LABEL=home", .label("home")),
         ("PARTUUID=\"1234abcd-02\"", .partUUID("1234abcd-02")), ("/dev/disk/by-uuid/x", .uuid("x")),
         ("/dev/mapper/vg--a-home", .logicalVolume("vg-a/home")), ("/dev/vg0/home", .logicalVolume("vg0/home")),
+        ("/dev/xvda3", .rootDiskPartition(3)), ("/dev/nvme0n1p2", .rootDiskPartition(2)),
     ])
     func fstabSpecs(spec: String, expected: FstabSpec) {
         #expect(FstabSpec.parse(spec) == expected)
     }
 
     @Test func fstabSpecsTheAgentCannotPlace() {
-        #expect(FstabSpec.parse("/dev/sda2") == nil)
+        #expect(FstabSpec.parse("/dev/nvme1n1p1") == nil)
+        #expect(FstabSpec.parse("/dev/xvdf") == nil)
         #expect(FstabSpec.parse("tmpfs") == nil)
     }
 

@@ -27,8 +27,17 @@ final class Scratch {
 }
 
 /// Loop devices whose backing file lies under `directory` and mounts whose source or target
-/// mentions it: what a test must not leave behind.
+/// mentions it: what a test must not leave behind. The kernel releases an autoclear loop device
+/// (`mount -o loop`) just after the unmount returns, so this looks again for up to 2 s.
 func leftovers(under directory: String) -> [String] {
+    for _ in 0..<20 {
+        if currentLeftovers(under: directory).isEmpty { return [] }
+        usleep(100_000)
+    }
+    return currentLeftovers(under: directory)
+}
+
+private func currentLeftovers(under directory: String) -> [String] {
     var found: [String] = []
     if let names = try? HostFiles.listDirectory("/sys/block") {
         for name in names where name.hasPrefix("loop") {

@@ -4,8 +4,9 @@ moto already has a default VPC with default subnets in each AZ mapping public IP
 a new account also has an internet gateway attached to it and a 0.0.0.0/0 route to
 that gateway in the VPC's main route table. The AMIs: the Amazon Linux 2023 AMI that
 the public SSM parameter names is backed by al2023.img; two Debian 12 AMIs (ext4 and
-XFS, owner 136693071363 as Debian's own) and a Debian one carrying a Marketplace product
-code are registered per region.
+XFS, owner 136693071363 as Debian's own), a Debian one carrying a Marketplace product
+code, one with an instance-store root and a Windows one are registered per region (the last
+three exist for the controller's refusals and warnings; their disks are the Debian image).
 """
 from __future__ import annotations
 
@@ -63,15 +64,20 @@ def register_seed_amis(region: str, seed_dir: Path) -> list[SeedAmi]:
     if al2023 and al2023 in backend.amis:
         ami = backend.amis[al2023]
         seeds.append(SeedAmi(region, al2023, ami.name, "ec2-user", "xfs", seed_dir / "al2023.img"))
-    for name, fs, image, codes in (
-            ("debian-12-amd64-20261125-localcloud", "ext4", "debian-12.img", None),
-            ("debian-12-amd64-xfs-20261125-localcloud", "xfs", "debian-12-xfs.img", None),
-            ("debian-12-amd64-marketplace-20261125-localcloud", "ext4", "debian-12.img", {MARKETPLACE_CODE})):
+    for name, fs, image, codes, root_type, platform in (
+            ("debian-12-amd64-20261125-localcloud", "ext4", "debian-12.img", None, "ebs", None),
+            ("debian-12-amd64-xfs-20261125-localcloud", "xfs", "debian-12-xfs.img", None, "ebs", None),
+            ("debian-12-amd64-marketplace-20261125-localcloud", "ext4", "debian-12.img", {MARKETPLACE_CODE},
+             "ebs", None),
+            ("debian-12-amd64-instance-store-20261125-localcloud", "ext4", "debian-12.img", None,
+             "instance-store", None),
+            ("windows-server-2022-english-full-base-20261125-localcloud", "ext4", "debian-12.img", None,
+             "ebs", "windows")):
         ami = Ami(backend, ami_id=random_ami_id(), name=name, owner_id=DEBIAN_OWNER, product_codes=codes,
                   description=f"Debian 12 (bookworm), {fs} root on GPT, local cloud seed image",
                   public=True, virtualization_type="hvm", architecture="x86_64", hypervisor="xen",
-                  root_device_type="ebs", root_device_name="/dev/xvda", region_name=region,
-                  boot_mode="uefi-preferred")
+                  root_device_type=root_type, root_device_name="/dev/xvda", region_name=region,
+                  boot_mode="uefi-preferred", platform=platform)
         backend.amis[ami.id] = ami
         seeds.append(SeedAmi(region, ami.id, name, "admin", fs, seed_dir / image))
     return seeds

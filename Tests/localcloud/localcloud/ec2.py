@@ -111,6 +111,8 @@ class EC2Layer(VolumeActions):
         root = instance.block_device_mapping.get(instance.root_device_name)
         seed = self.cloud.seed_for(instance.image_id)
         ami = instance.ec2_backend.amis.get(instance.image_id)
+        if ami is not None and ami.root_device_type != "ebs":
+            instance.root_device_type = ami.root_device_type   # moto always says "ebs"
         if ami is not None and ami.product_codes:
             instance.product_codes = [{"ProductCodeId": c, "ProductCodeType": "marketplace"}
                                       for c in sorted(ami.product_codes)]

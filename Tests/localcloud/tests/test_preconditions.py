@@ -140,3 +140,27 @@ def test_marketplace_volume_moves_only_between_stopped_instances(ec2, al2023):
     wait_states(lambda: state_of(ec2, rescue), "running")
     assert error_code(lambda: ec2.detach_volume(VolumeId=vol)) == "IncorrectInstanceState"
     ec2.terminate_instances(InstanceIds=[target, rescue])
+
+
+def _image(ec2, pattern: str) -> dict:
+    return ec2.describe_images(Owners=["136693071363"], Filters=[{"Name": "name", "Values": [pattern]}])["Images"][0]
+
+
+def test_stopping_an_instance_store_instance_is_unsupported(ec2):
+    image = _image(ec2, "debian-12-amd64-instance-store-*")
+    assert image["RootDeviceType"] == "instance-store"
+    target = launch(ec2, image["ImageId"])
+    inst = ec2.describe_instances(InstanceIds=[target])["Reservations"][0]["Instances"][0]
+    assert inst["RootDeviceType"] == "instance-store"
+    wait_states(lambda: state_of(ec2, target), "running")
+    assert error_code(lambda: ec2.stop_instances(InstanceIds=[target])) == "UnsupportedOperation"
+    ec2.terminate_instances(InstanceIds=[target])
+
+
+def test_windows_image_and_instance_say_so(ec2):
+    image = _image(ec2, "windows-server-2022-*")
+    assert image["Platform"] == "windows"
+    target = launch(ec2, image["ImageId"])
+    inst = ec2.describe_instances(InstanceIds=[target])["Reservations"][0]["Instances"][0]
+    assert inst["Platform"] == "windows"
+    ec2.terminate_instances(InstanceIds=[target])

@@ -1,0 +1,112 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+import RescueModel
+
+/// What the user asked for, from the CLI or the rescue job.
+public struct InjectRequest: Sendable {
+    public var keys: [PublicKey]
+    public var user: String?
+    public var replace: Bool
+    public var dryRun: Bool
+    public var runID: String
+    public var backup: Bool
+
+    public init(keys: [PublicKey], user: String? = nil, replace: Bool = false, dryRun: Bool = false, runID: String = "manual", backup: Bool = true) {
+        self.keys = keys
+        self.user = user
+        self.replace = replace
+        self.dryRun = dryRun
+        self.runID = runID
+        self.backup = backup
+    }
+}
+
+/// Inspects an opened target and writes the key, producing the report that tells the truth:
+/// `ok` only once the key was read back from disk with the right owner and mode.
+public enum Injector {
+    public static let agentVersion = "0.1.0"
+
+    public static func inject(_ request: InjectRequest, into target: some OpenedTarget) -> RescueReport {
+        var report = RescueReport(runID: request.runID, ok: false, agentVersion: agentVersion)
+        fill(&report, target.facts)
+        report.dryRun = request.dryRun
+        do {
+            let root = try SafeRoot(path: target.rootPath)
+            let found = try TargetInspection.inspect(root, userOverride: request.user, keys: request.keys)
+            report.distro = found.distro
+            report.user = found.user.name
+            report.uid = found.user.uid
+            report.gid = found.user.gid
+            report.home = found.user.home
+            report.authorizedKeysPath = found.keysFile
+            report.selinuxLabel = found.selinuxLabel
+            report.hostKeys = found.hostKeys
+            report.warnings = found.warnings
+            report.keyFingerprint = request.keys.first?.fingerprint
+            try mountHomeIfSeparate(found.user.home, root, target, &report)
+            let written = try KeyWriter.write(
+                KeyWriteRequest(
+                    home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
+                    keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
+                    backup: request.backup, selinuxLabel: found.selinuxLabel),
+                in: root)
+            report.backupPath = written.backupPath
+            report.alreadyPresent = written.alreadyPresent
+            report.ok = true
+        } catch {
+            report.error = error
+        }
+        return report
+    }
+
+    /// Only inspects (probe): the same findings, no write.
+    public static func probe(_ target: some OpenedTarget, user: String?) -> RescueReport {
+        var report = inject(InjectRequest(keys: [], user: user, dryRun: true, runID: "probe"), into: target)
+        report.keyFingerprint = nil
+        return report
+    }
+
+    static func fill(_ report: inout RescueReport, _ facts: DiskFacts) {
+        report.device = facts.device
+        report.partition = facts.partition
+        report.filesystem = facts.filesystem
+    }
+
+    /// A home on another partition or subvolume of the same disk is mounted beneath the root
+    /// before writing; on another volume it cannot be reached, and the error says so.
+    static func mountHomeIfSeparate(_ home: String, _ root: SafeRoot, _ target: some OpenedTarget, _ report: inout RescueReport) throws(RescueReport.Failure) {
+        guard root.lstatInRoot(home) == nil, let fstab = root.text("/etc/fstab") else { return }
+        guard let entry = Fstab.entry(holding: home, in: Fstab.parse(fstab)), entry.mountPoint != "/" else { return }
+        let outcome: SecondaryMount
+        do { outcome = try target.mountSecondary(entry) } catch {
+            throw RescueReport.Failure(.mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(error)", hint: "check that filesystem with fsck")
+        }
+        switch outcome {
+        case .mounted: return
+        case .onAnotherVolume(let why):
+            report.warnings.append(.init(.homeOnOtherVolume, why))
+            throw RescueReport.Failure(
+                .homeNotOnDisk, "\(home) is on \(entry.spec), which is not on this disk: \(why)",
+                hint: "attach that volume as well and run the agent on it, or pass --user for an account whose home is on the root")
+        case .failed(let why):
+            throw RescueReport.Failure(.mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(why)", hint: "check that filesystem with fsck")
+        }
+    }
+}
+
+/// An already mounted root (`--root DIR`): nothing to mount, nothing to undo.
+public final class DirectoryTarget: OpenedTarget {
+    public let rootPath: String
+    public var facts: DiskFacts { DiskFacts() }
+
+    public init(rootPath: String) { self.rootPath = rootPath }
+
+    public func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
+        .onAnotherVolume("with --root the agent mounts nothing; mount \(entry.spec) at \(rootPath)\(entry.mountPoint) first")
+    }
+
+    public func close() throws {}
+}

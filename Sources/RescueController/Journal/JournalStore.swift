@@ -1,0 +1,93 @@
+import Foundation
+import Glibc
+
+/// The local journal: one JSON file per run under `$XDG_STATE_HOME/keyrescue/runs` (default
+/// `~/.local/state`), replaced atomically (temp file in `tmp/`, fsync, rename, fsync of the
+/// directory) so a crash leaves the old or the new record, never half of one. A run is locked
+/// with flock(2) on `locks/RUN.lock` while a process works on it.
+public final class JournalStore: @unchecked Sendable {
+    public let directory: URL
+    private var locks: [String: Int32] = [:]
+
+    public init(directory: URL) {
+        self.directory = directory
+    }
+
+    public static func defaultDirectory(environment: [String: String] = ProcessInfo.processInfo.environment) -> URL {
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            return URL(fileURLWithPath: state).appendingPathComponent("keyrescue")
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        return URL(fileURLWithPath: home).appendingPathComponent(".local/state/keyrescue")
+    }
+
+    var runs: URL { directory.appendingPathComponent("runs") }
+
+    public func path(of runID: String) -> URL { runs.appendingPathComponent("\(runID).json") }
+
+    public func save(_ record: RunRecord) throws {
+        for sub in ["runs", "tmp", "locks"] {
+            try FileManager.default.createDirectory(
+                at: directory.appendingPathComponent(sub), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        encoder.dateEncodingStrategy = .iso8601
+        let data = try encoder.encode(record)
+        let temp = directory.appendingPathComponent("tmp/\(record.runID).\(getpid()).json")
+        let fd = open(temp.path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw JournalError.io("cannot write \(temp.path): \(String(cString: strerror(errno)))") }
+        let written = data.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        let synced = fsync(fd)
+        close(fd)
+        guard written == data.count, synced == 0 else { throw JournalError.io("cannot write \(temp.path)") }
+        guard rename(temp.path, path(of: record.runID).path) == 0 else {
+            throw JournalError.io("cannot replace \(path(of: record.runID).path): \(String(cString: strerror(errno)))")
+        }
+        let dir = open(runs.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dir >= 0 { fsync(dir); close(dir) }
+    }
+
+    public func load(_ runID: String) throws -> RunRecord? {
+        guard let data = FileManager.default.contents(atPath: path(of: runID).path) else { return nil }
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .iso8601
+        let probe = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        if let version = probe?["version"] as? Int, version != RunRecord.currentVersion {
+            throw JournalError.version("\(path(of: runID).path) is journal version \(version); this keyrescue reads version \(RunRecord.currentVersion)")
+        }
+        return try decoder.decode(RunRecord.self, from: data)
+    }
+
+    public func list() -> [RunRecord] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
+        return names.filter { $0.hasSuffix(".json") }.compactMap { try? load(String($0.dropLast(5))) }
+            .sorted { $0.createdAt > $1.createdAt }
+    }
+
+    /// Takes the run's lock or says who holds it; released by `unlock` or at exit.
+    public func lock(_ runID: String) throws {
+        try FileManager.default.createDirectory(at: directory.appendingPathComponent("locks"), withIntermediateDirectories: true)
+        let file = directory.appendingPathComponent("locks/\(runID).lock").path
+        let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw JournalError.io("cannot open \(file)") }
+        guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            close(fd)
+            throw JournalError.locked("run \(runID) is being worked on by another keyrescue process on this machine")
+        }
+        locks[runID] = fd
+    }
+
+    public func unlock(_ runID: String) {
+        if let fd = locks.removeValue(forKey: runID) { close(fd) }
+    }
+}
+
+public enum JournalError: Error, CustomStringConvertible {
+    case io(String), version(String), locked(String)
+    public var description: String {
+        switch self {
+        case .io(let m), .version(let m), .locked(let m): m
+        }
+    }
+}

@@ -1,0 +1,104 @@
+import Foundation
+import RescueModel
+
+/// How far a run got. Each value means "this step is done"; the engine journals before and after
+/// every step, so after a crash the record says exactly what may be half done (the next step).
+public enum RunStep: String, Codable, CaseIterable, Comparable, Sendable {
+    case planned
+    case snapshotted
+    case agentUploaded
+    case targetStopped
+    case rootDetached
+    case attachedToRescue
+    case reportReceived
+    case detachedFromRescue
+    case rootReturned
+    case targetRestored
+    case cleanedUp
+
+    public static func < (a: RunStep, b: RunStep) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+
+    public var next: RunStep? {
+        let all = Self.allCases
+        let i = all.firstIndex(of: self)!
+        return i + 1 < all.count ? all[i + 1] : nil
+    }
+
+    /// Before this step nothing of the user's has changed (a snapshot and an upload change nothing).
+    public var targetTouched: Bool { self >= .agentUploaded }
+}
+
+/// The run's outcome so far.
+public enum RunStatus: String, Codable, Sendable {
+    case inProgress = "in-progress"
+    case rollingBack = "rolling-back"
+    case done
+    case rolledBack = "rolled-back"
+    /// Stopped on an error that rollback could not undo: the record says where everything is.
+    case needsAttention = "needs-attention"
+}
+
+/// One run, as written to $XDG_STATE_HOME/keyrescue/runs/RUN.json. No secrets: no credentials,
+/// no presigned URLs (their signatures are bearer tokens), no private key.
+public struct RunRecord: Codable, Equatable, Sendable {
+    public static let currentVersion = 1
+    public var version = RunRecord.currentVersion
+    public var plan: RescuePlan
+    public var step: RunStep = .planned
+    public var status: RunStatus = .inProgress
+    public var createdAt: Date
+    public var updatedAt: Date
+    public var snapshotID: String?
+    public var rescueInstanceID: String?
+    public var securityGroupID: String?
+    public var bucketCreated = false
+    public var objectKeys: [String] = []
+    /// Where the root volume is, in words, updated around every volume move.
+    public var rootVolumeWhere: String
+    public var report: RescueReport?
+    public var lastError: String?
+    public var stoppedAt: Date?
+    public var restartedAt: Date?
+    /// Human log of what happened, one line per event.
+    public var history: [String] = []
+
+    public init(plan: RescuePlan, now: Date) {
+        self.plan = plan
+        createdAt = now
+        updatedAt = now
+        rootVolumeWhere = "attached to \(plan.target.instanceID) at \(plan.target.rootDeviceName)"
+    }
+
+    public var runID: String { plan.runID }
+    public var agentKey: String { plan.delivery.prefix + "keyrescue-agent" }
+    public var reportKey: String { plan.delivery.prefix + "report.json" }
+
+    /// Seconds the target was down (stopped) for this run, when known.
+    public var downtime: Double? {
+        guard let stoppedAt, let restartedAt else { return nil }
+        return restartedAt.timeIntervalSince(stoppedAt)
+    }
+}
+
+/// The tags mirrored on the target while a rescue is in progress, so that `resume` and `rollback`
+/// work from a workstation without the journal.
+public enum RunTags {
+    public static let run = "keyrescue:run"
+    public static let step = "keyrescue:step"
+    public static let rootVolume = "keyrescue:root-volume"
+    public static let rootDevice = "keyrescue:root-device"
+    public static let rescueInstance = "keyrescue:rescue-instance"
+    public static let originalState = "keyrescue:original-state"
+    public static let all = [run, step, rootVolume, rootDevice, rescueInstance, originalState]
+
+    public static func values(_ record: RunRecord) -> [(String, String)] {
+        var tags = [
+            (run, record.runID), (step, record.step.rawValue), (rootVolume, record.plan.target.rootVolumeID),
+            (rootDevice, record.plan.target.rootDeviceName), (originalState, record.plan.target.originalState),
+        ]
+        if let rescue = record.rescueInstanceID { tags.append((rescueInstance, rescue)) }
+        return tags
+    }
+}

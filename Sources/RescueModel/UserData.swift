@@ -1,0 +1,115 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
+import Foundation
+#endif
+
+/// The rescue host's user-data: the bootstrap script of deploy/rescue-user-data.sh.tmpl with the
+/// run's values filled in. The template is compiled in (a test keeps it equal to the deploy/ file)
+/// so that an installed `keyrescue` needs no source tree.
+public enum UserData {
+    /// EC2 refuses user-data over 16 KB (before base64).
+    public static let limit = 16384
+
+    public struct Values: Sendable {
+        public var runID: String
+        public var agentURL: String
+        public var agentSHA256: String
+        public var reportURL: String
+        public var job: RescueJob
+
+        public init(runID: String, agentURL: String, agentSHA256: String, reportURL: String, job: RescueJob) {
+            self.runID = runID
+            self.agentURL = agentURL
+            self.agentSHA256 = agentSHA256
+            self.reportURL = reportURL
+            self.job = job
+        }
+    }
+
+    public enum RenderError: Error, Equatable, CustomStringConvertible {
+        case unsafeValue(String)
+        case tooLarge(Int)
+
+        public var description: String {
+            switch self {
+            case .unsafeValue(let name): "the \(name) cannot be put in the user-data script safely (quote or newline)"
+            case .tooLarge(let size): "the user-data is \(size) bytes, over EC2's limit of \(UserData.limit): fewer or shorter public keys"
+            }
+        }
+    }
+
+    public static func render(_ values: Values, template: String = UserData.template) throws -> String {
+        let job = Data(try WireFormat.encode(values.job)).base64EncodedString()
+        let fields = [
+            ("RUN_ID", "run id", values.runID), ("AGENT_URL", "agent URL", values.agentURL),
+            ("AGENT_SHA256", "agent hash", values.agentSHA256), ("REPORT_URL", "report URL", values.reportURL),
+            ("JOB_BASE64", "job", job),
+        ]
+        var text = template
+        for (placeholder, name, value) in fields {
+            guard !value.contains(where: { $0 == "'" || $0.isNewline || $0 == "\\" }) else { throw RenderError.unsafeValue(name) }
+            text = text.replacing("{{\(placeholder)}}", with: value)
+        }
+        guard text.utf8.count <= limit else { throw RenderError.tooLarge(text.utf8.count) }
+        return text
+    }
+
+    public static let template = """
+        #!/bin/sh
+        # keyrescue rescue-host bootstrap, rendered by `keyrescue` into the rescue instance's user-data.
+        # Downloads the agent (presigned S3 GET, short-lived), checks its SHA-256, runs it on the job,
+        # and uploads the report (presigned S3 PUT). The report line also goes to the serial console, so
+        # the controller can read it with GetConsoleOutput when the upload fails. The URLs are never
+        # printed: their signatures are secrets while they live.
+        set -u
+        umask 077
+        RUN_ID='{{RUN_ID}}'
+        AGENT_SHA256='{{AGENT_SHA256}}'
+        AGENT_URL='{{AGENT_URL}}'
+        REPORT_URL='{{REPORT_URL}}'
+        JOB_BASE64='{{JOB_BASE64}}'
+        # On the root filesystem: /run and /tmp are often mounted noexec.
+        work=/var/lib/keyrescue/$RUN_ID
+        mkdir -p "$work" && cd "$work" || exit 1
+
+        say() {
+            echo "keyrescue[$RUN_ID]: $*"
+            { echo "keyrescue[$RUN_ID]: $*" > /dev/console; } 2>/dev/null || true
+        }
+
+        upload() {
+            curl -sS -f --retry 5 --retry-delay 2 --connect-timeout 10 --max-time 60 \\
+                -X PUT -H 'Content-Type: application/json' --upload-file report.json "$REPORT_URL" >/dev/null \\
+                && say "report uploaded" || say "report upload failed; the console line above carries it"
+        }
+
+        # A report for failures before the agent runs, in the agent's own format (RescueModel.RescueReport).
+        fail() {
+            printf '{"version":1,"runID":"%s","ok":false,"agentVersion":"bootstrap","error":{"code":"%s","message":"%s","hint":"%s","candidates":[]},"hostKeys":[],"warnings":[],"alreadyPresent":false,"dryRun":false,"durations":[]}\\n' \\
+                "$RUN_ID" "$1" "$2" "$3" > report.json
+            say "KEYRESCUE-REPORT v1 $(base64 -w0 report.json)"
+            upload
+            exit 1
+        }
+
+        say "bootstrap started on $(uname -n)"
+        command -v curl >/dev/null || fail internalError "the rescue host has no curl" "use a rescue AMI with curl (Amazon Linux 2023 has it)"
+        curl -sS -f --retry 5 --retry-delay 2 --connect-timeout 10 --max-time 300 -o keyrescue-agent "$AGENT_URL" \\
+            || fail agentDownloadFailed "the rescue host could not download the agent from S3" \\
+                    "check that the subnet reaches S3 (internet or NAT gateway, or an S3 gateway endpoint)"
+        echo "$AGENT_SHA256  keyrescue-agent" | sha256sum -c - >/dev/null 2>&1 \\
+            || fail agentHashMismatch "the downloaded agent does not have the expected SHA-256" "run again; if it repeats, check the bucket"
+        chmod 700 keyrescue-agent
+        echo "$JOB_BASE64" | base64 -d > job.json || fail invalidJob "the job in the user-data is not valid base64" "run again"
+        say "agent verified; waiting for the volume and fixing it"
+        ./keyrescue-agent run --job job.json --report report.json > console.txt 2> agent.err
+        rc=$?
+        while IFS= read -r line; do say "$line"; done < agent.err
+        [ -s report.json ] || fail internalError "the agent exited with $rc and wrote no report: $(tail -n 1 agent.err | tr -d '"\\\\')" "see the console output"
+        while IFS= read -r line; do say "$line"; done < console.txt
+        upload
+        say "bootstrap finished (agent exit $rc)"
+
+        """
+}

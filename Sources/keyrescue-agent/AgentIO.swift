@@ -1,0 +1,152 @@
+import ArgumentParser
+import Glibc
+import RescueAgent
+import RescueModel
+
+/// The CLI's I/O around the library: reading keys and jobs, opening targets, printing reports.
+enum AgentIO {
+    static func loadKey(file: String?, text: String?) throws -> PublicKey {
+        // ValidationError for usage mistakes (exit 64); RescueReport.Failure for a bad key (exit 2).
+        let line: String
+        switch (file, text) {
+        case (let file?, nil):
+            guard let bytes = readSmallFile(file) else {
+                throw RescueReport.Failure(
+                    .invalidPublicKey, "cannot read the public key file \(file): \(String(cString: strerror(errno)))",
+                    hint: "give the path of a .pub file")
+            }
+            line = String(decoding: bytes, as: UTF8.self)
+        case (nil, let text?): line = text
+        default: throw ValidationError("give exactly one of --public-key FILE or --public-key-text 'ssh-ed25519 …'")
+        }
+        do { return try PublicKey(parsing: line) } catch {
+            throw RescueReport.Failure(.invalidPublicKey, "the public key was refused: \(error)", hint: "")
+        }
+    }
+
+    /// Opens the target, runs `body`, and always closes it (unmount, detach), also on SIGTERM/SIGINT.
+    static func withTarget(_ source: TargetSource, readOnly: Bool, _ body: (any OpenedTarget) -> RescueReport) -> RescueReport {
+        let target: any OpenedTarget
+        do {
+            switch source {
+            case .root(let dir): target = DirectoryTarget(rootPath: dir)
+            default: target = try DiskTarget.open(source, readOnly: readOnly)
+            }
+        } catch {
+            return .failure(runID: nil, agentVersion: Injector.agentVersion, error)
+        }
+        var report = body(target)
+        do { try target.close() } catch {
+            report.ok = false
+            report.error = .init(.internalError, "could not unmount or detach everything: \(error)",
+                                 hint: "check `findmnt` and `losetup -l` and release what keyrescue-agent left")
+        }
+        return report
+    }
+
+    static func runJob(path: String) -> RescueReport {
+        let job: RescueJob
+        let keys: [PublicKey]
+        do {
+            guard let bytes = readSmallFile(path) else {
+                throw RescueReport.Failure(.invalidJob, "cannot read the job file \(path)", hint: "check the bootstrap script")
+            }
+            job = try WireFormat.decodeJob(bytes)
+            keys = try job.publicKeys.map { line throws(RescueReport.Failure) in
+                do { return try PublicKey(parsing: line) } catch {
+                    throw RescueReport.Failure(.invalidPublicKey, "the job's public key was refused: \(error)", hint: "")
+                }
+            }
+        } catch let failure as RescueReport.Failure {
+            return .failure(runID: nil, agentVersion: Injector.agentVersion, failure)
+        } catch {
+            return .failure(runID: nil, agentVersion: Injector.agentVersion, .init(.invalidJob, "the job is not valid: \(error)", hint: "the controller and the agent may be of different versions"))
+        }
+        let request = InjectRequest(keys: keys, user: job.user, replace: job.replace, dryRun: job.dryRun, runID: job.runID, backup: job.options.backup)
+        var report = withTarget(.volumeID(job.volumeID, waitSeconds: job.options.volumeWaitSeconds), readOnly: job.dryRun) {
+            Injector.inject(request, into: $0)
+        }
+        report.runID = job.runID
+        return report
+    }
+
+    static func finish(_ report: RescueReport, json: Bool) throws {
+        if json {
+            let bytes = (try? WireFormat.encode(report)) ?? []
+            print(String(decoding: bytes, as: UTF8.self))
+        }
+        printSummary(report)
+        if !report.ok { throw ExitCode(ExitCodes.code(for: report.error?.code)) }
+    }
+
+    /// Human words on stderr, so stdout stays the JSON (or the console line) alone.
+    static func printSummary(_ report: RescueReport) {
+        var lines: [String] = []
+        if let error = report.error {
+            lines.append("keyrescue-agent: \(error.message)")
+            if !error.hint.isEmpty { lines.append("  what to do: \(error.hint)") }
+            if !error.candidates.isEmpty { lines.append("  candidates: \(error.candidates.joined(separator: ", "))") }
+        } else {
+            let place = [report.partition ?? report.device, report.filesystem].compactMap { $0 }.joined(separator: " ")
+            let distro = report.distro.map { $0.prettyName ?? $0.id } ?? "unknown distro"
+            let verb = report.dryRun ? (report.keyFingerprint == nil ? "probed" : "would write") : (report.alreadyPresent ? "already present" : "written")
+            lines.append("keyrescue-agent: \(verb): \(report.authorizedKeysPath ?? "?") for \(report.user ?? "?") (uid \(report.uid.map(String.init) ?? "?")) on \(distro)\(place.isEmpty ? "" : ", \(place)")")
+            if let fp = report.keyFingerprint { lines.append("  key: \(fp)") }
+            if let backup = report.backupPath { lines.append("  backup: \(backup)") }
+            if let label = report.selinuxLabel { lines.append("  SELinux label: \(label)") }
+        }
+        for warning in report.warnings { lines.append("  warning: \(warning.message)") }
+        FileStream.stderr(lines.joined(separator: "\n") + "\n")
+    }
+
+    static func writeReport(_ report: RescueReport, to path: String) throws {
+        let bytes = try WireFormat.encode(report)
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard fd >= 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        fsync(fd)
+    }
+
+    static func readSmallFile(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var bytes: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while bytes.count < 1 << 20 {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0 && errno == EINTR { continue }
+            if n <= 0 { return n == 0 ? bytes : nil }
+            bytes += buffer[0..<n]
+        }
+        return bytes
+    }
+}
+
+enum ExitCodes {
+    static func code(for error: RescueErrorCode?) -> Int32 {
+        switch error {
+        case nil: 0
+        case .invalidPublicKey, .invalidJob: 2
+        case .volumeNotFound, .noLinuxRoot, .multipleLinuxRoots, .corruptFilesystem, .mountFailed: 3
+        case .noLoginUser, .userNotFound, .homeNotOnDisk: 4
+        case .unsafePath: 5
+        case .writeFailed, .verifyFailed: 6
+        case .unsupported: 7
+        default: 70
+        }
+    }
+
+    static let table = """
+        2 invalid public key or job; 3 disk, root filesystem or mount problem; 4 no usable login user \
+        or home; 5 refused an unsafe path (symlink or `..`); 6 writing or reading back failed; \
+        7 unsupported configuration; 70 internal error; 64 bad arguments.
+        """
+}
+
+enum FileStream {
+    static func stderr(_ text: String) {
+        _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    }
+}

@@ -1,3 +1,0 @@
-import RescueAgent
-
-print("keyrescue-agent: wire format \(Agent.wireFormatVersion)")

@@ -1,3 +1,0 @@
-import RescueController
-
-print("keyrescue: controller not built yet (\(Controller.userAgent))")

@@ -1,0 +1,107 @@
+@testable import RescueAgent
+import RescueModel
+import Testing
+
+/// TargetFiles over a dictionary: path → content.
+struct FakeFiles: TargetFiles {
+    var files: [String: String]
+    func readFile(_ path: String) throws -> [UInt8]? { files[path].map { Array($0.utf8) } }
+    func listDirectory(_ path: String) throws -> [String]? {
+        let prefix = path == "/" ? "/" : path + "/"
+        let names = files.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count).split(separator: "/")[0]) }
+        return names.isEmpty ? nil : Array(Set(names))
+    }
+}
+
+@Suite struct SSHDConfigTests {
+    @Test func firstValueWinsAndIncludesSpliceInPlace() {
+        let files = FakeFiles(files: [
+            "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nPubkeyAuthentication yes\nAuthorizedKeysFile .ssh/authorized_keys\n",
+            "/etc/ssh/sshd_config.d/50-cloud.conf": "AuthorizedKeysFile /etc/ssh/keys/%u %h/.ssh/authorized_keys\nPubkeyAuthentication no\n",
+        ])
+        let config = SSHDConfig.read(files)
+        #expect(config.authorizedKeysFiles == ["/etc/ssh/keys/%u", "%h/.ssh/authorized_keys"])
+        #expect(!config.pubkeyAuthentication)
+    }
+
+    @Test func matchBlocksDoNotSetGlobalValues() {
+        let files = FakeFiles(files: ["/etc/ssh/sshd_config": "Match User bob\n  PubkeyAuthentication no\nMatch all\nAllowUsers alice admin\n"])
+        let config = SSHDConfig.read(files)
+        #expect(config.pubkeyAuthentication && config.matchBlocks == ["User bob"] && config.allowUsers == ["alice", "admin"])
+    }
+
+    @Test(arguments: [
+        ("%h/.ssh/authorized_keys", "/home/a/.ssh/authorized_keys"),
+        (".ssh/authorized_keys", "/home/a/.ssh/authorized_keys"),
+        ("/etc/ssh/keys/%u", "/etc/ssh/keys/a"),
+        ("/k/100%%/%u", "/k/100%/a"),
+    ])
+    func expandsTokens(_ pattern: String, _ expected: String) {
+        #expect(SSHDConfig.expand(pattern, user: "a", home: "/home/a") == expected)
+    }
+
+    @Test func unknownTokensAreNotGuessed() {
+        #expect(SSHDConfig.expand("/keys/%U", user: "a", home: "/home/a") == nil)
+    }
+
+    @Test func wordsHonourQuotesCommentsAndEquals() {
+        #expect(SSHDConfig.words("AuthorizedKeysFile \"/a b/keys\" x # note") == ["AuthorizedKeysFile", "/a b/keys", "x"])
+        #expect(SSHDConfig.words("PubkeyAuthentication=no") == ["PubkeyAuthentication", "no"])
+        #expect(SSHDConfig.words("# PubkeyAuthentication no").isEmpty)
+    }
+}
+
+@Suite struct InspectionWarningTests {
+    static let base = [
+        "/etc/passwd": "root:x:0:0::/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\nsvc:x:1001:1001::/home/svc:/usr/sbin/nologin\n",
+        "/etc/group": "admin:x:1000:\nwheel:x:10:admin\n",
+        "/etc/os-release": "ID=debian\n",
+    ]
+    static let key = try! PublicKey(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl k")
+
+    func warnings(_ sshd: String, user: String? = nil) throws -> [RescueWarningCode] {
+        var files = Self.base
+        files["/etc/ssh/sshd_config"] = sshd
+        return try TargetInspection.inspect(FakeFiles(files: files), userOverride: user, keys: [Self.key]).warnings.map(\.code)
+    }
+
+    @Test func refusalsInTheTargetsOwnConfigAreReported() throws {
+        #expect(try warnings("PubkeyAuthentication no\n") == [.pubkeyAuthenticationDisabled])
+        #expect(try warnings("AllowUsers alice\n") == [.userNotAllowed])
+        #expect(try warnings("DenyGroups wheel\n") == [.userNotAllowed])
+        #expect(try warnings("AllowGroups wheel\n").isEmpty)
+        #expect(try warnings("PubkeyAcceptedAlgorithms rsa-sha2-512\n") == [.keyTypeNotAccepted])
+        #expect(try warnings("", user: "svc") == [.loginShellRefuses])
+        #expect(try warnings("Match Address 10.0.0.0/8\n PubkeyAuthentication no\n") == [.matchBlockMayApply])
+    }
+
+    @Test func hostKeysAndDistroComeFromTheDisk() throws {
+        var files = Self.base
+        files["/etc/ssh/ssh_host_ed25519_key.pub"] = Self.key.line + "\n"
+        let found = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [Self.key])
+        #expect(found.user.name == "admin" && found.distro?.id == "debian")
+        #expect(found.hostKeys.map(\.fingerprint) == [Self.key.fingerprint])
+    }
+
+    @Test func noPasswdMeansNoLinuxRoot() {
+        #expect(throws: RescueReport.Failure.self) { try TargetInspection.inspect(FakeFiles(files: [:]), userOverride: nil, keys: []) }
+    }
+}
+
+@Suite struct FstabTests {
+    @Test func findsTheFilesystemHoldingAHome() {
+        let entries = Fstab.parse("""
+            # comment
+            UUID=aaa / ext4 defaults 0 1
+            UUID=bbb /home btrfs subvol=home,compress=zstd 0 0
+            LABEL=data /srv/my\\040data xfs defaults 0 0
+            /swapfile none swap sw 0 0
+            """)
+        #expect(entries.count == 3)  // swap has no mount point
+        #expect(Fstab.entry(holding: "/home/admin", in: entries)?.spec == "UUID=bbb")
+        #expect(Fstab.entry(holding: "/home/admin", in: entries)?.options.first == "subvol=home")
+        #expect(Fstab.entry(holding: "/root", in: entries)?.mountPoint == "/")
+        #expect(Fstab.entry(holding: "/srv/my data/x", in: entries)?.spec == "LABEL=data")
+        #expect(Fstab.entry(holding: "/homework", in: entries)?.mountPoint == "/")
+    }
+}

@@ -1,0 +1,61 @@
+"""Hostile disks, with the agent in a throwaway sandbox: it refuses, or writes only inside the target.
+
+Every run lists what the agent wrote outside the image (the overlay's upper layer) and the mounts
+it left behind; both must be empty. The target is then compared with its state before the run."""
+import os
+
+import pytest
+
+from conftest import needs_root
+from kr import disks
+from kr.agent import assert_refused, skip_if_unsupported
+from kr.hostile import CASES, hostile_root
+from kr.sandbox import run_sandboxed
+from kr.verify import key_lines, manifest_diff, tree_manifest
+
+pytestmark = needs_root
+
+
+def check_outcome(run, case, before, after, key):
+    assert not run.writes_outside, f"the agent wrote outside the target:\n{run}"
+    assert not run.leaked_mounts, f"the agent left mounts behind:\n{run}"
+    must_refuse = CASES[case][1]
+    if must_refuse or run.result.rc != 0:
+        assert_refused(run.result)
+        assert manifest_diff(before, after) == [], "a refusal must leave the target as it was"
+        return
+    # Accepted: the key went to a file inside the target, nothing else changed but .ssh.
+    changes = manifest_diff(before, after)
+    assert changes and all(".ssh" in c for c in changes), changes
+
+
+def make_image(scratch, case):
+    src = hostile_root(os.path.join(scratch, "src"), case)
+    img = os.path.join(scratch, f"{case}.img")
+    disks.gpt(img, 64, [(1, None, disks.LINUX)])
+    disks.ext4_from_dir(img, 1, src)
+    return img
+
+
+def image_manifest(img):
+    with disks.loop(img, 1, read_only=True) as dev, disks.mounted(dev, "ext4", "ro") as root:
+        return tree_manifest(root)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_image(case, agent, scratch, key):
+    img = make_image(scratch, case)
+    before = image_manifest(img)
+    run = run_sandboxed(agent, ["inject", "--image", img, "--public-key", key.public, "--json"],
+                        [scratch, os.path.dirname(key.public)], scratch)
+    skip_if_unsupported(run.result, "--image")
+    check_outcome(run, case, before, image_manifest(img), key)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_hostile_root_directory(case, agent, scratch, key):
+    root = hostile_root(os.path.join(scratch, "root"), case)
+    before = tree_manifest(root)
+    run = run_sandboxed(agent, ["inject", "--root", root, "--public-key", key.public, "--json"],
+                        [scratch, os.path.dirname(key.public)], scratch)
+    check_outcome(run, case, before, tree_manifest(root), key)
