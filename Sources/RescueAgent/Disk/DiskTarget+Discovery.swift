@@ -9,6 +9,12 @@ extension DiskTarget {
         case root
         case notRoot(String)
         case mountFailed(Errno)
+
+        /// A failed mount as an Attempt; an interruption (signal) is not a finding: it propagates.
+        static func failure(_ error: any Error) throws -> Attempt {
+            if let code = error as? Errno { return .mountFailed(code) }
+            throw error
+        }
     }
 
     func findRoot() throws {
@@ -90,11 +96,11 @@ extension DiskTarget {
         let device = try device(for: index)
         let type = volumes[index].filesystem?.type ?? ""
         let mark = cleanup.pending
-        if type == "btrfs" { return attemptBtrfsRoot(index, device: device, mark: mark) }
+        if type == "btrfs" { return try attemptBtrfsRoot(index, device: device, mark: mark) }
         let directory: String
         do { directory = try mountFresh(device, type: type) } catch {
             cleanup.unwind(to: mark)
-            return .mountFailed(error)
+            return try .failure(error)
         }
         if DiskTarget.looksLikeRoot(directory) {
             setRoot(directory)
@@ -106,11 +112,11 @@ extension DiskTarget {
 
     /// btrfs: mount the top level (subvolid=5); the root is the top level itself or one of its
     /// subvolumes (`@`, `root`, … first). The chosen subvolume is then mounted on its own.
-    func attemptBtrfsRoot(_ index: Int, device: String, mark: Int) -> Attempt {
+    func attemptBtrfsRoot(_ index: Int, device: String, mark: Int) throws -> Attempt {
         let top: String
         do { top = try mountFresh(device, type: "btrfs", extra: ["subvolid=5"]) } catch {
             cleanup.unwind(to: mark)
-            return .mountFailed(error)
+            return try .failure(error)
         }
         if DiskTarget.looksLikeRoot(top) {
             setRoot(top)
@@ -130,7 +136,7 @@ extension DiskTarget {
             setRoot(try mountFresh(device, type: "btrfs", extra: ["subvol=/\(chosen)"]))
         } catch {
             cleanup.unwind(to: mark)
-            return .mountFailed(error)
+            return try .failure(error)
         }
         facts.subvolume = chosen
         return .root

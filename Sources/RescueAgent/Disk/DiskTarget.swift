@@ -78,18 +78,19 @@ public final class DiskTarget: OpenedTarget {
         signalToken = try SignalCleanup.register(cleanup)
         do {
             try Syscalls.makeDirectory("/run/keyrescue-agent", mode: 0o700)
-            let directory = try Syscalls.makeTemporaryDirectory("/run/keyrescue-agent/disk-XXXXXX")
-            cleanup.push("remove \(directory)") { try Syscalls.removeDirectory(directory) }
-            workDirectory = directory
+            workDirectory = try cleanup.perform("remove the work directory") {
+                try Syscalls.makeTemporaryDirectory("/run/keyrescue-agent/disk-XXXXXX")
+            } undo: { try Syscalls.removeDirectory($0) }
         } catch {
             SignalCleanup.unregister(signalToken)
-            throw DiskError.system("creating a private directory under /run/keyrescue-agent", error.rawValue)
+            throw DiskError.system("creating a private directory under /run/keyrescue-agent", (error as? Errno)?.rawValue ?? EINTR)
         }
     }
 
     public func close() throws {
         sync()
         let failures = cleanup.runAll()
+        SignalCleanup.waitIfTerminating()
         SignalCleanup.unregister(signalToken)
         if !failures.isEmpty {
             throw RescueReport.Failure(
@@ -115,24 +116,24 @@ public final class DiskTarget: OpenedTarget {
     }
 
     /// Mounts `device` on a new directory under the private work directory.
-    func mountFresh(_ device: String, type: String, extra: [String] = []) throws(Errno) -> String {
+    func mountFresh(_ device: String, type: String, extra: [String] = []) throws -> String {
         mountCount += 1
         let directory = "\(workDirectory)/m\(mountCount)"
-        try Syscalls.makeDirectory(directory, mode: 0o700)
-        cleanup.push("remove \(directory)") { try Syscalls.removeDirectory(directory) }
+        try cleanup.perform("remove \(directory)") { try Syscalls.makeDirectory(directory, mode: 0o700) } undo: { _ in
+            try Syscalls.removeDirectory(directory)
+        }
         try mount(device, on: directory, type: type, extra: extra)
         return directory
     }
 
     /// Mounts with the options table's flags; registers the unmount.
     /// `unmountAt` is the mount point's real path when `target` is a `/proc/self/fd/N` link.
-    func mount(_ device: String, on target: String, type: String, extra: [String] = [], unmountAt: String? = nil)
-        throws(Errno)
-    {
+    func mount(_ device: String, on target: String, type: String, extra: [String] = [], unmountAt: String? = nil) throws {
         let options = MountOptions.forFilesystem(type, readOnly: readOnly, extra: extra)
-        try Syscalls.mount(source: device, target: target, type: type, flags: options.flags, data: options.dataString)
         let mountPoint = unmountAt ?? target
-        cleanup.push("unmount \(mountPoint)") { try DiskTarget.unmount(mountPoint) }
+        try cleanup.perform("unmount \(mountPoint)") {
+            try Syscalls.mount(source: device, target: target, type: type, flags: options.flags, data: options.dataString)
+        } undo: { _ in try DiskTarget.unmount(mountPoint) }
     }
 
     /// Unmounts; a busy mount is retried, then detached lazily so that nothing stays visible.

@@ -12,12 +12,16 @@ import Synchronization
 /// blocks reading that pipe; it runs in normal context, so it may take the `CleanupStack` locks,
 /// unmount and detach. Blocking the signals process-wide and using `sigwait` would be the other
 /// sound design, but it needs the mask set before any other thread exists, which a library cannot
-/// promise (the Swift runtime and tests start threads). The main thread keeps running meanwhile;
-/// the stacks' locks make a concurrent `close()` safe, and a resource created after the unwind is
-/// undone at once by `CleanupStack.push`.
+/// promise (the Swift runtime and tests start threads). The main thread keeps running meanwhile:
+/// the watcher first waits for a mount or attach in flight to be registered (`CleanupStack.perform`),
+/// a mount still in use is detached lazily after a second of retries, later `perform`s refuse, and
+/// a `close()` racing the watcher waits for the unwind and then for the signal to end the process
+/// (`waitIfTerminating`), so the exit status is the signal's, never 0.
 public enum SignalCleanup {
     private struct Registry {
         var installed = false
+        /// Set by the watcher before it unwinds: the process is about to end by the signal.
+        var terminating = false
         var nextToken = 0
         var stacks: [Int: CleanupStack] = [:]
     }
@@ -44,8 +48,19 @@ public enum SignalCleanup {
 
     /// What the watcher does for `signal`: unwind every registered stack, newest first.
     static func unwindAll() {
-        let stacks = registry.withLock { r in r.stacks.sorted { $0.key > $1.key }.map(\.value) }
+        let stacks = registry.withLock { r in
+            r.terminating = true
+            return r.stacks.sorted { $0.key > $1.key }.map(\.value)
+        }
         for stack in stacks { stack.runAll() }
+    }
+
+    /// Called by `close()` after its own unwind: when a signal is being handled, the watcher will
+    /// end the process with that signal as soon as it has unwound; the caller must not go on to
+    /// exit 0 as if the work had completed, so it waits here for the end.
+    static func waitIfTerminating() {
+        guard registry.withLock({ $0.terminating }) else { return }
+        while true { pause() }
     }
 
     private static func installWatcher() throws {
@@ -57,6 +72,12 @@ public enum SignalCleanup {
         let context = UnsafeMutableRawPointer(bitPattern: Int(readFD) + 1)
         let created = pthread_create(&thread, nil, { context in
             let fd = Int32(Int(bitPattern: context) - 1)
+            // A parent may have started the agent with these signals blocked (the mask is
+            // inherited): unblock them here so that this thread, at least, always receives them.
+            var set = sigset_t()
+            sigemptyset(&set)
+            for signal in SignalCleanup.handledSignals { sigaddset(&set, signal) }
+            pthread_sigmask(SIG_UNBLOCK, &set, nil)
             var byte: UInt8 = 0
             while true {
                 let n = read(fd, &byte, 1)

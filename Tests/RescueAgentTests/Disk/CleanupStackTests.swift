@@ -46,3 +46,27 @@ import Testing
         #expect(log.all == ["c", "b", "a"])
     }
 }
+
+@Suite struct CleanupStackPerformTests {
+    @Test func performRegistersTheUndoAndRefusesAfterTheUnwind() throws {
+        let stack = CleanupStack()
+        let log = CleanupStackTests.Log()
+        let value = try stack.perform("thing") { 42 } undo: { log.add("undo \($0)") }
+        #expect(value == 42)
+        #expect(stack.pending == 1)
+        stack.runAll()
+        #expect(log.all == ["undo 42"])
+        var acted = false
+        #expect(throws: CleanupStack.Unwound.self) {
+            try stack.perform("late") { acted = true } undo: { _ in }
+        }
+        #expect(!acted)
+    }
+
+    @Test func aFailedActionRegistersNothing() {
+        let stack = CleanupStack()
+        struct Refused: Error {}
+        #expect(throws: Refused.self) { try stack.perform("x") { throw Refused() } undo: { (_: Void) in } }
+        #expect(stack.pending == 0)
+    }
+}
