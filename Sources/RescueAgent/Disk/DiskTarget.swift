@@ -5,8 +5,9 @@ import SystemPackage
 
 /// Opens the target's disk (a device, an image, or an EBS volume found by id) and mounts its Linux
 /// root beneath a private directory. The `.root` source is the CLI's own business (nothing to
-/// mount) and is refused here.
-public func openDiskTarget(_ source: TargetSource, readOnly: Bool) throws -> any OpenedTarget {
+/// mount) and is refused here. `deviceName` (the job's requested name, e.g. `/dev/sdf`) lets a
+/// Xen host find the volume as `/dev/xvdf` when it has no NVMe serial.
+public func openDiskTarget(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil) throws -> any OpenedTarget {
     let path: String
     switch source {
     case .device(let device):
@@ -18,7 +19,8 @@ public func openDiskTarget(_ source: TargetSource, readOnly: Bool) throws -> any
         }
         path = device
     case .image(let image): path = image
-    case .volumeID(let id, let waitSeconds): path = try VolumeLookup.waitForVolume(id, waitSeconds: waitSeconds)
+    case .volumeID(let id, let waitSeconds):
+        path = try VolumeLookup.waitForVolume(id, deviceName: deviceName, waitSeconds: waitSeconds)
     case .root(let root):
         throw RescueReport.Failure(
             .unsupported, "\(root) is already a mounted root: there is no disk to open",
@@ -37,8 +39,10 @@ public func openDiskTarget(_ source: TargetSource, readOnly: Bool) throws -> any
 /// A disk opened by the agent: every loop device, mount and directory it made is on `cleanup`.
 public final class DiskTarget: OpenedTarget {
     /// The CLI's entry point (same as `openDiskTarget`).
-    public static func open(_ source: TargetSource, readOnly: Bool) throws(RescueReport.Failure) -> any OpenedTarget {
-        do { return try openDiskTarget(source, readOnly: readOnly) } catch let failure as RescueReport.Failure {
+    public static func open(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil)
+        throws(RescueReport.Failure) -> any OpenedTarget
+    {
+        do { return try openDiskTarget(source, readOnly: readOnly, deviceName: deviceName) } catch let failure as RescueReport.Failure {
             throw failure
         } catch {
             throw RescueReport.Failure(.internalError, "opening the disk failed: \(error)", hint: "")

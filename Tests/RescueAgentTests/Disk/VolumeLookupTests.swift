@@ -1,3 +1,4 @@
+import RescueModel
 import Testing
 
 @testable import RescueAgent
@@ -17,6 +18,14 @@ import Testing
         #expect(VolumeLookup.find("vol-0bbb", dev: dev, sys: sys) == "\(dev)/nvme2n1")
         #expect(VolumeLookup.find("vol-0ccc", deviceName: "/dev/sdf", dev: dev, sys: sys) == "\(dev)/xvdf")
         #expect(VolumeLookup.find("vol-0ccc", dev: dev, sys: sys) == nil)
+    }
+
+    @Test func aVolumeThatNeverAppearsIsAClearError() {
+        let error = #expect(throws: RescueReport.Failure.self) {
+            _ = try VolumeLookup.waitForVolume("vol-0doesnotexist000", waitSeconds: 0)
+        }
+        #expect(error?.code == .volumeNotFound)
+        #expect(error?.message.contains("vol-0doesnotexist000") == true)
     }
 
     @Test func theHostsRootDiskIsInUse() throws {
