@@ -98,29 +98,42 @@ extension DiskTarget {
         let mark = cleanup.pending
         if type == "btrfs" { return try attemptBtrfsRoot(index, device: device, mark: mark) }
         let directory: String
-        do { directory = try mountFresh(device, type: type) } catch {
+        do { directory = try mountFresh(device, type: type, readOnly: true) } catch {
             cleanup.unwind(to: mark)
             return try .failure(error)
         }
-        if DiskTarget.looksLikeRoot(directory) {
-            setRoot(directory)
+        guard DiskTarget.looksLikeRoot(directory) else {
+            cleanup.unwind(to: mark)
+            return .notRoot("no etc/os-release or etc/passwd (a /boot or data filesystem)")
+        }
+        return try mountChosenRoot(device, type: type, examined: directory, mark: mark)
+    }
+
+    /// Candidates are examined read-only (a /boot or data partition is never written, not even its
+    /// mount count); for a read-write target the chosen root is then mounted again read-write.
+    func mountChosenRoot(_ device: String, type: String, examined: String, mark: Int, extra: [String] = []) throws -> Attempt {
+        if readOnly {
+            setRoot(examined)
             return .root
         }
         cleanup.unwind(to: mark)
-        return .notRoot("no etc/os-release or etc/passwd (a /boot or data filesystem)")
+        do { setRoot(try mountFresh(device, type: type, extra: extra)) } catch {
+            cleanup.unwind(to: mark)
+            return try .failure(error)
+        }
+        return .root
     }
 
     /// btrfs: mount the top level (subvolid=5); the root is the top level itself or one of its
     /// subvolumes (`@`, `root`, … first). The chosen subvolume is then mounted on its own.
     func attemptBtrfsRoot(_ index: Int, device: String, mark: Int) throws -> Attempt {
         let top: String
-        do { top = try mountFresh(device, type: "btrfs", extra: ["subvolid=5"]) } catch {
+        do { top = try mountFresh(device, type: "btrfs", extra: ["subvolid=5"], readOnly: true) } catch {
             cleanup.unwind(to: mark)
             return try .failure(error)
         }
         if DiskTarget.looksLikeRoot(top) {
-            setRoot(top)
-            return .root
+            return try mountChosenRoot(device, type: "btrfs", examined: top, mark: mark, extra: ["subvolid=5"])
         }
         let names = ((try? HostFiles.listDirectory(top)) ?? []).filter { name in
             var st = stat()

@@ -74,8 +74,10 @@ extension DiskTarget {
     public func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
         guard !rootPath.isEmpty else { return .failed("the target's root is not mounted") }
         // A device this disk cannot be (another disk's kernel name, a network share): elsewhere.
-        guard let spec = FstabSpec.parse(entry.spec) else { return .onAnotherVolume(entry.spec) }
-        guard let index = volumes.firstIndex(where: spec.matches) else { return .onAnotherVolume(entry.spec) }
+        let elsewhere = SecondaryMount.onAnotherVolume(
+            "no partition, logical volume or btrfs volume of \(facts.device ?? disk) matches \(entry.spec)")
+        guard let spec = FstabSpec.parse(entry.spec) else { return elsewhere }
+        guard let index = volumes.firstIndex(where: spec.matches) else { return elsewhere }
         let type = volumes[index].filesystem?.type ?? entry.type
         guard RootCandidates.rootFilesystems.contains(type) else {
             return .failed("\(entry.spec) holds \(type), which the agent does not mount")

@@ -120,20 +120,24 @@ public final class DiskTarget: OpenedTarget {
     }
 
     /// Mounts `device` on a new directory under the private work directory.
-    func mountFresh(_ device: String, type: String, extra: [String] = []) throws -> String {
+    /// `readOnly` overrides the target's mode: candidates are always examined read-only.
+    func mountFresh(_ device: String, type: String, extra: [String] = [], readOnly: Bool? = nil) throws -> String {
         mountCount += 1
         let directory = "\(workDirectory)/m\(mountCount)"
         try cleanup.perform("remove \(directory)") { try Syscalls.makeDirectory(directory, mode: 0o700) } undo: { _ in
             try Syscalls.removeDirectory(directory)
         }
-        try mount(device, on: directory, type: type, extra: extra)
+        try mount(device, on: directory, type: type, extra: extra, readOnly: readOnly)
         return directory
     }
 
     /// Mounts with the options table's flags; registers the unmount.
     /// `unmountAt` is the mount point's real path when `target` is a `/proc/self/fd/N` link.
-    func mount(_ device: String, on target: String, type: String, extra: [String] = [], unmountAt: String? = nil) throws {
-        let options = MountOptions.forFilesystem(type, readOnly: readOnly, extra: extra)
+    func mount(
+        _ device: String, on target: String, type: String, extra: [String] = [], unmountAt: String? = nil,
+        readOnly: Bool? = nil
+    ) throws {
+        let options = MountOptions.forFilesystem(type, readOnly: readOnly ?? self.readOnly, extra: extra)
         let mountPoint = unmountAt ?? target
         try cleanup.perform("unmount \(mountPoint)") {
             try Syscalls.mount(source: device, target: target, type: type, flags: options.flags, data: options.dataString)

@@ -32,22 +32,28 @@ enum LoopDevice {
             let path = "/dev/loop\(number)"
             let loopFD: Int32
             do { loopFD = try Syscalls.open(path, O_RDWR) } catch { continue }
-            let attached = try cleanup.perform("detach \(path)") { () -> Bool in
-                if kr_loop_attach(loopFD, backingFD, offset, size, readOnly ? 1 : 0, 1) == 0 { return true }
-                let code = kr_errno()
-                Syscalls.close(loopFD)
-                if code != EBUSY { throw DiskError.system("attaching \(backing) to \(path)", code) }
-                return false
-            } undo: { attached in
-                guard attached else { return }
-                let status = kr_loop_detach(loopFD)
-                let code = kr_errno()
-                Syscalls.close(loopFD)
-                // ENXIO: already cleared by autoclear.
-                if status != 0 && code != ENXIO { throw Errno(rawValue: code) }
-                LoopDevice.waitUntilFree(path)
+            let attached: Bool
+            do {
+                attached = try cleanup.perform("detach \(path)") { () -> Bool in
+                    if kr_loop_attach(loopFD, backingFD, offset, size, readOnly ? 1 : 0, 1) == 0 { return true }
+                    let code = kr_errno()
+                    if code != EBUSY { throw DiskError.system("attaching \(backing) to \(path)", code) }
+                    return false
+                } undo: { attached in
+                    guard attached else { return }
+                    let status = kr_loop_detach(loopFD)
+                    let code = kr_errno()
+                    Syscalls.close(loopFD)
+                    // ENXIO: already cleared by autoclear.
+                    if status != 0 && code != ENXIO { throw Errno(rawValue: code) }
+                    LoopDevice.waitUntilFree(path)
+                }
+            } catch {
+                Syscalls.close(loopFD)  // not attached: refused (interrupted) or failed
+                throw error
             }
             if attached { return path }
+            Syscalls.close(loopFD)  // taken by another process meanwhile: try the next free one
         }
         throw DiskError.system("finding a free loop device", EBUSY)
     }

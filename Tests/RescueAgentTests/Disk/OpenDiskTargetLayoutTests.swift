@@ -55,7 +55,7 @@ struct OpenDiskTargetLayoutTests {
         #expect(srv == .mounted(at: "\(target.rootPath)/srv"))
         #expect(exists("\(target.rootPath)/srv/admin/file"))
         let missing = try target.mountSecondary(FstabEntry(spec: "PARTUUID=00000000-09", mountPoint: "/srv", type: "ext4", options: []))
-        #expect(missing == .onAnotherVolume("PARTUUID=00000000-09"))
+        #expect(missing == .onAnotherVolume("no partition, logical volume or btrfs volume of \(image) matches PARTUUID=00000000-09"))
         try target.close()
         #expect(leftovers(under: scratch.path).isEmpty)
     }
