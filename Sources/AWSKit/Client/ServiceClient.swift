@@ -72,7 +72,10 @@ public struct ServiceClient: Sendable {
                 quota.release(spent)
                 return response
             case .failure(let error):
-                guard idempotency.mayRetry, attempt < retry.maxAttempts,
+                // A throttling answer means the service refused the call before doing anything, so
+                // even a call without a client token is safe to send again; a 5xx or a reset is not.
+                let refusedUnrun = (error as? AWSError)?.isThrottling == true
+                guard idempotency.mayRetry || refusedUnrun, attempt < retry.maxAttempts,
                       case .retry(let timeout) = RetryClassifier.classify(error),
                       let cost = quota.acquire(timeout: timeout)
                 else { throw Self.annotate(error, attempts: attempt) }

@@ -47,9 +47,15 @@ import Testing
 
     @Test func nonIdempotentCallsRetryOnlyWithAClientToken() async throws {
         let throttled = StepTransport.ec2Error("RequestLimitExceeded", status: 503)
-        let withoutToken = StepTransport([throttled, ok])
+        let unavailable = StepTransport.ec2Error("Unavailable", status: 503)
+        let withoutToken = StepTransport([unavailable, ok])
         await #expect(throws: AWSError.self) { _ = try await scriptedClient(withoutToken).ec2.createSnapshot(volumeId: "vol-1") }
-        #expect(withoutToken.sent.count == 1)
+        #expect(withoutToken.sent.count == 1, "a 503 may have created the snapshot: not sent again")
+        // Throttling is a refusal before anything ran: safe to send again, token or not.
+        let snapshot = "<CreateSnapshotResponse><snapshotId>snap-1</snapshotId><status>pending</status></CreateSnapshotResponse>"
+        let refusedFirst = StepTransport([throttled, StepTransport.xml(200, snapshot)])
+        #expect(try await scriptedClient(refusedFirst).ec2.createSnapshot(volumeId: "vol-1").snapshotId == "snap-1")
+        #expect(refusedFirst.sent.count == 2)
 
         let instance = "<RunInstancesResponse><instancesSet><item><instanceId>i-9</instanceId><instanceState><name>pending</name></instanceState></item></instancesSet></RunInstancesResponse>"
         let withToken = StepTransport([throttled, StepTransport.xml(200, instance)])
