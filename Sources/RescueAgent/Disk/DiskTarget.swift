@@ -71,8 +71,10 @@ public final class DiskTarget: OpenedTarget {
     let workDirectory: String
     public private(set) var rootPath = ""
     public internal(set) var facts = DiskFacts()
-    /// The loop device over the whole disk; every window is a loop over it.
+    /// The whole disk: a loop device over an image, or the block device itself.
     var disk = ""
+    /// True when `disk` is the given block device (its kernel partition devices may be used).
+    var kernelDisk = false
     var volumes: [Volume] = []
     private var mountCount = 0
 
@@ -105,7 +107,15 @@ public final class DiskTarget: OpenedTarget {
 
     func open(_ path: String) throws {
         facts.device = path
-        disk = try LoopDevice.attach(path, readOnly: readOnly, cleanup: cleanup)
+        // A real disk (NVMe, Xen, an unscanned loop) is used as it is: the rescue host may have no
+        // loop devices at all (a minimal or namespaced /dev). Read-only then rests on the mount
+        // flags (ro, noload/norecovery/nologreplay). An image needs a loop device.
+        if let resolved = BlockDevices.resolve(path) {
+            disk = resolved
+            kernelDisk = true
+        } else {
+            disk = try LoopDevice.attach(path, readOnly: readOnly, cleanup: cleanup)
+        }
         try findRoot()
     }
 
@@ -113,6 +123,10 @@ public final class DiskTarget: OpenedTarget {
     func device(for index: Int) throws -> String {
         if let device = volumes[index].device { return device }
         let volume = volumes[index]
+        if kernelDisk, let partition = BlockDevices.partition(of: disk, place: volume.place, size: volume.size) {
+            volumes[index].device = partition
+            return partition
+        }
         let device = try LoopDevice.attach(
             disk, offset: volume.offset, size: volume.size, readOnly: readOnly, cleanup: cleanup)
         volumes[index].device = device

@@ -92,4 +92,22 @@ struct OpenDiskTargetLayoutTests {
         try sh("losetup -d \(loop)")
         attached = false
     }
+
+    @Test func theKernelsPartitionDevicesAreUsedWithoutALoopDevice() throws {
+        let scratch = try Scratch()
+        let image = "\(scratch.path)/nvme.img"
+        try DiskImages.build(DiskImages.efiAndLinux(image, mkfs: "mkfs.ext4 -q", populate: "$ROOTFILES"))
+        let loop = String(try sh("losetup -f --show \(image)").split(separator: "\n")[0])
+        defer { _ = try? sh("partx -d \(loop); losetup -d \(loop)") }
+        try sh("partx -a \(loop)")
+        let target = try openDiskTarget(.device(loop), readOnly: true)
+        #expect(target.facts.partition == "\(loop)p2")
+        // The root is mounted from the kernel's partition device, and no loop device backs the disk.
+        let mountinfo = try HostFiles.readText("/proc/self/mountinfo")
+        #expect(mountinfo.split(separator: "\n").contains { $0.contains(" \(target.rootPath) ") && $0.contains("\(loop)p2") })
+        let names = try HostFiles.listDirectory("/sys/block").filter { $0.hasPrefix("loop") }
+        #expect(!names.contains { LoopDevice.backingFile("/dev/\($0)") == loop })
+        try target.close()
+        #expect(leftovers(under: loop).isEmpty)
+    }
 }
