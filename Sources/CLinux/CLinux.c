@@ -10,6 +10,7 @@
 #include <sys/mount.h>
 #include <sys/syscall.h>
 #include <sys/xattr.h>
+#include <signal.h>
 #include <unistd.h>
 
 #ifndef SYS_openat2
@@ -108,3 +109,30 @@ int64_t kr_block_size_bytes(int fd) {
 int kr_block_reread_partitions(int fd) { return ioctl(fd, BLKRRPART, 0); }
 
 int kr_errno(void) { return errno; }
+
+static volatile int kr_signal_fd = -1;
+
+static void kr_signal_to_pipe(int sig) {
+    int saved = errno;
+    unsigned char byte = (unsigned char)sig;
+    if (kr_signal_fd >= 0) (void)!write(kr_signal_fd, &byte, 1);
+    errno = saved;
+}
+
+int kr_install_signal_pipe(int writefd, const int *signals, int count) {
+    kr_signal_fd = writefd;
+    for (int i = 0; i < count; i++) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_handler = kr_signal_to_pipe;
+        sa.sa_flags = SA_RESTART;
+        sigemptyset(&sa.sa_mask);
+        if (sigaction(signals[i], &sa, NULL) < 0) return -1;
+    }
+    return 0;
+}
+
+void kr_reraise_default(int sig) {
+    signal(sig, SIG_DFL);
+    raise(sig);
+}

@@ -44,6 +44,15 @@ int kr_block_reread_partitions(int fd);
 
 int kr_errno(void);
 
+/// Installs a handler for each signal in `signals` that only writes the signal number (one byte)
+/// to `writefd` and restores errno: async-signal-safe by construction (write(2) is on the POSIX
+/// list). A watcher thread reads the other end and does the real work. SA_RESTART is set so
+/// the interrupted thread's syscalls resume. Returns 0, or -1 with errno.
+int kr_install_signal_pipe(int writefd, const int *signals, int count);
+/// Restores the default action of `sig` and raises it again, so the process ends with the
+/// status the sender expects (e.g. 143 for SIGTERM in a shell).
+void kr_reraise_default(int sig);
+
 // Mount flags (sys/mount.h) repeated as plain constants for Swift.
 #define KR_MS_RDONLY  1UL
 #define KR_MS_NOSUID  2UL
