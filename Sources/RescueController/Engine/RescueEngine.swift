@@ -69,7 +69,7 @@ public final class RescueEngine: @unchecked Sendable {
 
     func drive(_ record: inout RunRecord) async throws -> RescueOutcome {
         do {
-            while let next = record.step.next {
+            while let next = StepMachine.nextStep(record.step, status: record.status) {
                 let started = Date()
                 events(.stepStarted(step: next.rawValue, detail: describe(next, record)))
                 try await perform(next, &record)
