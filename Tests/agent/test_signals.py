@@ -48,7 +48,8 @@ def test_sigterm_mid_write_leaves_nothing_mounted(name, agent, image_copy, key, 
         children = lambda: open(f"/proc/{proc.pid}/task/{proc.pid}/children").read().split()
         assert wait_for(children, 10), "strace did not start the agent"
         pid = int(children()[0])
-        assert wait_for(lambda: stopped_in_fsync(pid), 20), "the agent never reached fsync"
+        reached = wait_for(lambda: stopped_in_fsync(pid) or proc.poll() is not None, 60)
+        assert reached and proc.poll() is None, f"the agent never reached fsync: {proc.communicate()}"
         assert any("mount:" in l for l in leaks.leftovers(scratch)), "the target is not mounted"
         os.kill(pid, signal.SIGTERM)
         stdout, stderr = proc.communicate(timeout=60)
