@@ -62,16 +62,14 @@ def test_hostile_root_directory(case, agent, scratch, key):
     check_outcome(run, case, before, tree_manifest(root), key)
 
 
-@pytest.mark.xfail(reason="agent bug (writer): the lines of a hard-linked "
-                          "authorized_keys are kept, so /etc/shadow's hashes land in the user's "
-                          "authorized_keys and its backup; refuse when st_nlink > 1", strict=False)
 def test_hardlinked_authorized_keys_does_not_copy_the_other_file(agent, scratch, key):
     """authorized_keys is another name of /etc/shadow: whatever the agent does, the password hashes
     must not end up in files the user can read."""
     root = hostile_root(os.path.join(scratch, "root"), "authorized_keys_hardlink_to_shadow")
     with open(f"{root}/etc/shadow") as f:
         shadow_line = f.read().splitlines()[0]
-    run_agent(agent, "inject", "--root", root, "--public-key", key.public, "--json")
+    run = run_agent(agent, "inject", "--root", root, "--public-key", key.public, "--json")
+    assert run.rc == 5 and "hard links" in run.stderr, run.stderr
     ssh_dir = f"{root}/home/ubuntu/.ssh"
     for name in os.listdir(ssh_dir):
         if os.path.isfile(f"{ssh_dir}/{name}") and os.stat(f"{ssh_dir}/{name}").st_nlink == 1:

@@ -60,9 +60,7 @@ class Rescuer:
         return env
 
     def run(self, *args: str, timeout: float = 600, **extra: str) -> subprocess.CompletedProcess:
-        cmd = [str(KEYRESCUE), *args]
-        if args and args[0] not in ("runs", "status"):
-            cmd += ["--endpoint-url", self.cloud, "--region", "us-east-1"]
+        cmd = [str(KEYRESCUE), *args, "--endpoint-url", self.cloud, "--region", "us-east-1"]
         return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=self.env(**extra))
 
     def run_ids(self) -> list[str]:

@@ -147,6 +147,9 @@ public enum KeyWriter {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw SystemError(errno, "cannot stat \(path)") }
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw unsafe(path, "it is not a regular file") }
+        // A hard link can make another file of the target (e.g. /etc/shadow) look like
+        // authorized_keys; copying its lines into a file the user owns would leak them.
+        guard st.st_nlink == 1 else { throw unsafe(path, "it has \(st.st_nlink) hard links (another file of the disk shares it)") }
         guard Int(st.st_size) <= SafeRoot.maxFileSize else { throw SystemError(EFBIG, "\(path) is too large") }
         return try readAll(fd, what: path)
     }

@@ -6,6 +6,7 @@ import RescueModel
 /// How the engine polls: volume moves closely (a user is waiting), instance states with backoff.
 public struct EngineTiming: Sendable {
     public var volumeMove = WaitSchedule.fixed(interval: 1, timeout: 600)
+    public var volumeMoveTimeout: Double = 600
     public var instanceState = WaitSchedule.backoff(initial: 2, maxInterval: 5, timeout: 1200)
     public var reportPoll: Double = 2
     public var consoleEvery: Double = 20
@@ -214,7 +215,11 @@ public final class RescueEngine: @unchecked Sendable {
     /// Detaches the root from `owner` (the target or the rescue host) and waits until it is available.
     func moveRoot(away owner: String?, _ record: inout RunRecord) async throws {
         let volumeID = record.plan.target.rootVolumeID
-        let volume = try await rootVolume(record)
+        var volume = try await rootVolume(record)
+        if volume.attachments.first?.state == "attaching" {  // a move cut short: let it finish first
+            try await waitAttached(volumeID)
+            volume = try await rootVolume(record)
+        }
         if let attachment = volume.attachments.first, attachment.instanceId == owner, attachment.state != "detaching" {
             record.rootVolumeWhere = "detaching from \(owner ?? "?") (\(attachment.device ?? "?"))"
             try save(&record, "detach \(volumeID) from \(owner ?? "?")")
@@ -248,8 +253,22 @@ public final class RescueEngine: @unchecked Sendable {
         if volume.attachments.first?.instanceId != instanceID {
             _ = try await ec2.attachVolume(volumeId: volumeID, instanceId: instanceID, device: device)
         }
-        _ = try await ec2.wait(EC2Waiters.volumeInUse, volumeIds: [volumeID], schedule: timing.volumeMove) { p in
-            self.events(.waiting(step: "attach", observed: p.observed, elapsed: p.elapsed))
+        try await waitAttached(volumeID)
+    }
+
+    /// The volume's state says `in-use` as soon as an attachment starts; the move is done only
+    /// when the attachment itself says `attached` (botocore's VolumeInUse waiter stops too early).
+    func waitAttached(_ volumeID: String) async throws {
+        let started = Date()
+        while true {
+            let volume = try await ec2.describeVolumes(ids: [volumeID]).first
+            let state = volume?.attachments.first?.state ?? volume?.state ?? "gone"
+            events(.waiting(step: "attach", observed: "\(volumeID) \(state)", elapsed: Date().timeIntervalSince(started)))
+            if state == "attached" { return }
+            guard ["attaching", "in-use", "available"].contains(state), Date().timeIntervalSince(started) < timing.volumeMoveTimeout else {
+                throw ControllerError("\(volumeID) did not attach (it is \(state))")
+            }
+            try await Task.sleep(nanoseconds: 1_000_000_000)
         }
     }
 
@@ -365,7 +384,11 @@ public final class RescueEngine: @unchecked Sendable {
         try save(&record, "rolling back")
         events(.stepStarted(step: "rollback", detail: "root volume back to \(record.plan.target.instanceID)"))
         let t = record.plan.target
-        let volume = try await rootVolume(record)
+        var volume = try await rootVolume(record)
+        if volume.attachments.first?.state == "attaching" {
+            try await waitAttached(t.rootVolumeID)
+            volume = try await rootVolume(record)
+        }
         if let owner = volume.attachments.first?.instanceId, owner != t.instanceID {
             try await moveRoot(away: owner, &record)
         } else if volume.state == "in-use", volume.attachments.first?.state == "detaching" {

@@ -87,6 +87,17 @@ struct KeyWriterTests {
         #expect(t.read("/outside/victim") == (before.isEmpty ? nil : "host file\n"))
     }
 
+    @Test func aHardLinkedAuthorizedKeysIsRefusedAndNothingIsCopied() throws {
+        let t = TempRoot.debian()
+        t.file("/etc/shadow", "root:$6$secret:19000:0:99999:7:::\n", mode: 0o600)
+        t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
+        #expect(link(t.root + "/etc/shadow", t.root + "/home/admin/.ssh/authorized_keys") == 0)
+        let report = inject(t)
+        #expect(report.error?.code == .unsafePath)
+        #expect(t.read("/etc/shadow") == "root:$6$secret:19000:0:99999:7:::\n")
+        #expect(try #require(t.stat("/etc/shadow")).st_nlink == 2, "the agent neither wrote nor unlinked anything")
+    }
+
     @Test func missingHomeSaysWhereToLook() {
         let t = TempRoot.debian()
         _ = system("rm -rf '\(t.root)/home/admin'")

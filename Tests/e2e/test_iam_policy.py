@@ -1,0 +1,46 @@
+"""deploy/iam-policy.json against what a full rescue really calls (the local cloud's call log,
+by the controller's access key — presigned URLs carry it too): nothing missing, nothing extra
+beyond the calls that only some rescues make (listed here with the reason)."""
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from conftest import REPO, launch
+
+# Call-log names → IAM actions where they differ (S3 REST operations).
+IAM_NAME = {"PutPublicAccessBlock": "PutBucketPublicAccessBlock", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration"}
+# In the policy, not made by the plain rescue below.
+CONDITIONAL = {
+    "ec2:DescribeSpotInstanceRequests": "only for Spot instances",
+    "ec2:DescribeSubnets": "only with --subnet",
+    "ec2:DescribeVpcEndpoints": "only when the subnet's route table names an endpoint",
+    "kms:DescribeKey": "only for an encrypted root volume",
+    "ec2:DeleteSnapshot": "only with --delete-snapshot",
+    "ec2:GetConsoleOutput": "only when the report is late (console fallback)",
+}
+
+
+def policy_actions() -> set[str]:
+    policy = json.loads((REPO / "deploy/iam-policy.json").read_text())
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        listed = statement["Action"]
+        actions.update([listed] if isinstance(listed, str) else listed)
+    return actions
+
+
+def test_policy_matches_the_calls_of_a_full_rescue(ec2, cloud, rescuer, tmp_path):
+    iid, _ = launch(ec2, tmp_path)
+    key = "AKIDPOLICYCHECK"
+    out = rescuer.run("reset", iid, "--generate-key", str(tmp_path / "n"), "--yes", "--verify", "none", AWS_ACCESS_KEY_ID=key)
+    assert out.returncode == 0, out.stdout + out.stderr
+    calls = [c for c in json.load(urllib.request.urlopen(f"{cloud}/_localcloud/calls")) if c.get("access_key_id") == key]
+    called = {f"{c['service']}:{IAM_NAME.get(c['action'], c['action'])}" for c in calls}
+    allowed = policy_actions()
+    assert not called - allowed, f"the policy misses {sorted(called - allowed)}"
+    extra = allowed - called - set(CONDITIONAL)
+    assert not extra, f"the policy grants what no rescue calls: {sorted(extra)}"
+    print(f"{len(calls)} API calls, {len(called)} actions: {sorted(called)}")
+    assert len(calls) < 150, f"{len(calls)} API calls for one rescue"
