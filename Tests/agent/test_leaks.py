@@ -12,7 +12,7 @@ def test_loop_device_of_ours_is_seen_until_detached(base_dir):
     run("truncate", "-s", "8M", img)
     dev = out("losetup", "--find", "--show", img).strip()
     try:
-        assert any(dev in line for line in leaks.leftovers(base_dir))
+        assert any(dev in line for line in leaks.leftovers(base_dir, settle_seconds=0))
     finally:
         run("losetup", "-d", dev)
     assert leaks.leftovers(base_dir) == []
