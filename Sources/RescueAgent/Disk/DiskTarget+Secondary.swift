@@ -85,6 +85,10 @@ extension DiskTarget {
         var extra: [String] = []
         if type == "btrfs" {
             let subvolume = entry.options.first { $0.hasPrefix("subvol=") || $0.hasPrefix("subvolid=") }
+            // btrfs resolves subvol= inside the filesystem, but a `..` is never legitimate here.
+            if let subvolume, subvolume.split(separator: "/").contains("..") {
+                return .failed("\(entry.spec)'s \(subvolume) climbs out of its filesystem")
+            }
             if let subvolume, !subvolume.contains(",") { extra.append(subvolume) }
         }
         let device = try device(for: index)
