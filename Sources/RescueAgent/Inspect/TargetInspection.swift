@@ -47,6 +47,9 @@ public struct TargetInspection: Sendable {
         let selinux = SELinuxConfig.read(files)
         var warnings = chosen.notes.map { RescueReport.Warning(.userNotInCloudInit, $0) }
         warnings += LoginWarnings.of(sshd, user: user, groups: groups, keys: keys)
+        if let version = OpenSSHVersion.read(files) {
+            warnings += keys.compactMap { key in version.refusal(of: key.type).map { .init(.keyTypeNotAccepted, $0) } }
+        }
         if sshd.authorizedKeysFiles.first.flatMap({ SSHDConfig.expand($0, user: user.name, home: user.home) }) == nil {
             warnings.append(.init(.authorizedKeysFileUnusual, "the first AuthorizedKeysFile uses tokens the agent cannot expand; the key went to \(keysFile)"))
         }

@@ -105,3 +105,34 @@ struct FakeFiles: TargetFiles {
         #expect(Fstab.entry(holding: "/homework", in: entries)?.mountPoint == "/")
     }
 }
+
+@Suite struct OpenSSHVersionTests {
+    static let rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC0"
+
+    @Test func readsDpkgStatusWithoutRunningAnything() {
+        let status = "Package: openssh-client\nVersion: 1:9.2p1-2\n\nPackage: openssh-server\nStatus: install ok installed\nVersion: 1:6.0p1-4+deb7u2\n"
+        #expect(OpenSSHVersion.read(FakeFiles(files: ["/var/lib/dpkg/status": status])) == OpenSSHVersion(6, 0))
+    }
+
+    @Test func readsTheVersionStringInsideTheBinary() {
+        let binary = "\u{7F}ELF\u{0}junk\u{0}OpenSSH_9.6p1 Ubuntu-3ubuntu13\u{0}more"
+        #expect(OpenSSHVersion.read(FakeFiles(files: ["/usr/sbin/sshd": binary])) == OpenSSHVersion(9, 6))
+        #expect(OpenSSHVersion.read(FakeFiles(files: [:])) == nil)
+    }
+
+    @Test func keyTypesOldOrNewServersRefuse() {
+        #expect(OpenSSHVersion(6, 4).refusal(of: .ed25519) != nil)
+        #expect(OpenSSHVersion(6, 5).refusal(of: .ed25519) == nil)
+        #expect(OpenSSHVersion(8, 8).refusal(of: .rsa)?.contains("SHA-1") == true)
+        #expect(OpenSSHVersion(8, 7).refusal(of: .rsa) == nil)
+        #expect(OpenSSHVersion(8, 1).refusal(of: .skEd25519) != nil)
+    }
+
+    @Test func anOldServerWarnsInTheReport() throws {
+        var files = InspectionWarningTests.base
+        files["/var/lib/dpkg/status"] = "Package: openssh-server\nVersion: 1:6.0p1-4\n"
+        let found = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
+        #expect(found.warnings.map(\.code) == [.keyTypeNotAccepted])
+        #expect(found.warnings.first?.message.contains("predates ed25519") == true)
+    }
+}
