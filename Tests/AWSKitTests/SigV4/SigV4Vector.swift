@@ -35,8 +35,9 @@ struct SigV4Vector: Decodable, Sendable {
         }
     }
 
-    /// The vector file: `KEYRESCUE_SIGV4_VECTORS` when set, else `../shared/sigv4/vectors.json`
-    /// beside the package root (CI checks shared/ out next to the clone).
+    /// The vector file: `KEYRESCUE_SIGV4_VECTORS` when set (larger sets from
+    /// `Tests/Fixtures/sigv4/make_vectors.py --seed N --random M`), else the checked-in
+    /// `Tests/Fixtures/sigv4/vectors.json` (made by botocore, the reference signer).
     static var fileURL: URL {
         if let path = ProcessInfo.processInfo.environment["KEYRESCUE_SIGV4_VECTORS"], !path.isEmpty {
             return URL(fileURLWithPath: path)
@@ -45,13 +46,13 @@ struct SigV4Vector: Decodable, Sendable {
         let root = URL(fileURLWithPath: #filePath)
             .deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().deletingLastPathComponent()
-        return root.deletingLastPathComponent().appendingPathComponent("shared/sigv4/vectors.json")
+        return root.appendingPathComponent("Tests/Fixtures/sigv4/vectors.json")
     }
 
     struct Missing: Error, CustomStringConvertible {
         let url: URL
         var description: String {
-            "SigV4 vectors not found at \(url.path): check out shared/ beside the package or set KEYRESCUE_SIGV4_VECTORS"
+            "SigV4 vectors not found at \(url.path): restore Tests/Fixtures/sigv4/vectors.json or set KEYRESCUE_SIGV4_VECTORS"
         }
     }
 
