@@ -207,3 +207,41 @@ struct ThrottlingServerTests {
         }
     }
 }
+
+/// The credential sources that talk HTTP, against small real servers (credential_servers.py).
+@Suite(.enabled(if: IntegrationServers.env["KEYRESCUE_IMDS_URL"] != nil, Comment(rawValue: IntegrationServers.reason)))
+struct CredentialServerTests {
+    let env = IntegrationServers.env
+
+    @Test func imdsV2TokenThenRoleCredentialsAndRegion() async throws {
+        let client = try #require(try IMDSClient.fromEnvironment(
+            ["AWS_EC2_METADATA_SERVICE_ENDPOINT": env["KEYRESCUE_IMDS_URL"] ?? ""], transport: CurlTransport()))
+        let credentials = try await IMDSCredentialProvider(client: client).credentials()
+        #expect(credentials.accessKeyId == "ASIAIMDSTEST" && credentials.sessionToken == "imds-session")
+        #expect(try await client.region() == "eu-central-1")
+    }
+
+    @Test func ssoProfileTakesTheCachedTokenToThePortal() async throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("kr-sso-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: home) }
+        try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
+        try """
+            [profile corp]
+            sso_session = corp
+            sso_account_id = 123456789012
+            sso_role_name = Rescuer
+            region = us-east-1
+            [sso-session corp]
+            sso_start_url = https://corp.awsapps.com/start
+            sso_region = us-east-1
+            """.write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
+        let cache = home.appendingPathComponent(".aws/sso/cache/\(Digest.hex(Digest.sha1(Data("corp".utf8)))).json")
+        try #"{"accessToken": "token-1", "expiresAt": "2099-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://corp.awsapps.com/start"}"#
+            .write(to: cache, atomically: true, encoding: .utf8)
+        let config = try await AWSConfigResolver.resolve(
+            options: AWSConfigOptions(profile: "corp"), environment: ["HOME": home.path, "AWS_ENDPOINT_URL": env["KEYRESCUE_SSO_URL"] ?? ""],
+            home: home.path, dependencies: AWSConfigDependencies(transport: CurlTransport(), roleAssumer: nil, mfaPrompt: nil))
+        let credentials = try await config.credentialProvider.credentials()
+        #expect(credentials.accessKeyId == "ASIASSOTEST" && credentials.sessionToken == "sso-session")
+    }
+}
