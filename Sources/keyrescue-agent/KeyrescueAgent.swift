@@ -37,7 +37,7 @@ struct Inject: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a public key to the login user's authorized_keys.")
     @OptionGroup var source: SourceOptions
     @Option(name: .customLong("public-key"), help: "File holding the OpenSSH public key line.") var publicKeyFile: String?
-    @Option(name: .customLong("public-key-text"), help: "The OpenSSH public key line itself.") var publicKeyText: String?
+    @Option(name: .customLong("public-key-text"), help: "The OpenSSH public key line itself (a value starting with - needs the --public-key-text=… form).") var publicKeyText: String?
     @Option(help: "The login user (default: worked out from the disk's own files).") var user: String?
     @Flag(help: "Keep only the new key in authorized_keys.") var replace = false
     @Flag(name: .customLong("dry-run"), help: "Mount read-only, change nothing, say what would be done.") var dryRun = false

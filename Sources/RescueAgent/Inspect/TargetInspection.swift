@@ -45,6 +45,7 @@ public struct TargetInspection: Sendable {
                 hint: "keys are looked up some other way (AuthorizedKeysCommand?); fix sshd_config on the disk by hand")
         }
         let selinux = SELinuxConfig.read(files)
+        let label = selinux.sshHomeLabelAndSource(files, home: user.home)
         var warnings = chosen.notes.map { RescueReport.Warning(.userNotInCloudInit, $0) }
         warnings += LoginWarnings.of(sshd, user: user, groups: groups, keys: keys)
         if let version = OpenSSHVersion.read(files) {
@@ -53,10 +54,13 @@ public struct TargetInspection: Sendable {
         if sshd.authorizedKeysFiles.first.flatMap({ SSHDConfig.expand($0, user: user.name, home: user.home) }) == nil {
             warnings.append(.init(.authorizedKeysFileUnusual, "the first AuthorizedKeysFile uses tokens the agent cannot expand; the key went to \(keysFile)"))
         }
+        if let chosen = label.label, !label.fromPolicy {
+            warnings.append(.init(.selinuxLabelDefaulted, "the target's SELinux policy files do not say how to label ~/.ssh; used \(chosen)"))
+        }
         warnings += sshd.unreadable.map { .init(.sshdConfigUnreadable, "\($0) on the target could not be read") }
         return TargetInspection(
             distro: distro, user: user, userReason: chosen.reason, keysFile: keysFile,
-            selinuxLabel: selinux.sshHomeLabel(files, home: user.home), hostKeys: HostKeys.read(files), warnings: warnings)
+            selinuxLabel: label.label, hostKeys: HostKeys.read(files), warnings: warnings)
     }
 }
 

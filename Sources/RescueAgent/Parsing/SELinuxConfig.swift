@@ -23,16 +23,21 @@ public struct SELinuxConfig: Equatable, Sendable {
     /// `ssh_home_t` with the user and range the policy's home-directory contexts use for `.ssh`
     /// (`file_contexts.homedirs`), else the targeted policy's default.
     public func sshHomeLabel(_ files: some TargetFiles, home: String) -> String? {
-        guard labels else { return nil }
+        sshHomeLabelAndSource(files, home: home).label
+    }
+
+    /// The label, and whether it came from the target's policy (false: the default was used).
+    public func sshHomeLabelAndSource(_ files: some TargetFiles, home: String) -> (label: String?, fromPolicy: Bool) {
+        guard labels else { return (nil, false) }
         let fallback = home == "/root" ? "system_u:object_r:ssh_home_t:s0" : "unconfined_u:object_r:ssh_home_t:s0"
         guard let policy, policy.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }),
             let text = files.text("/etc/selinux/\(policy)/contexts/files/file_contexts.homedirs")
-        else { return fallback }
+        else { return (fallback, false) }
         for line in text.split(whereSeparator: \.isNewline) where line.contains("/\\.ssh(/.*)?") {
             if let context = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last, context.contains(":ssh_home_t:") {
-                return String(context)
+                return (String(context), true)
             }
         }
-        return fallback
+        return (fallback, false)
     }
 }

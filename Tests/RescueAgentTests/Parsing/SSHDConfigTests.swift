@@ -136,3 +136,16 @@ struct FakeFiles: TargetFiles {
         #expect(found.warnings.first?.message.contains("predates ed25519") == true)
     }
 }
+
+@Suite struct SELinuxLabelSourceTests {
+    @Test func aDefaultedLabelIsSaidInTheWarnings() throws {
+        var files = InspectionWarningTests.base
+        files["/etc/selinux/config"] = "SELINUX=enforcing\nSELINUXTYPE=targeted\n"
+        let defaulted = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
+        #expect(defaulted.selinuxLabel == "unconfined_u:object_r:ssh_home_t:s0")
+        #expect(defaulted.warnings.map(\.code) == [.selinuxLabelDefaulted])
+        files["/etc/selinux/targeted/contexts/files/file_contexts.homedirs"] = "/home/[^/]+/\\.ssh(/.*)?\tstaff_u:object_r:ssh_home_t:s0\n"
+        let fromPolicy = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
+        #expect(fromPolicy.selinuxLabel == "staff_u:object_r:ssh_home_t:s0" && fromPolicy.warnings.isEmpty)
+    }
+}
