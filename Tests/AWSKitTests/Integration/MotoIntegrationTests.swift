@@ -25,9 +25,25 @@ struct MotoIntegrationTests {
         AWSClient(region: region, credentials: credentials, endpoint: { _ in endpoint }, transport: CurlTransport())
     }
 
-    @Test func theEC2CallsOfARescue() async throws {
-        let ec2 = client(moto).ec2
-        let image = try await client(moto).ssm.getParameter(Self.al2023)
+    /// The servers to run the calls against: plain moto, and moto checking every signature and
+    /// policy with an IAM user's key (when scripts/test-aws-integration started it).
+    static var servers: [String] {
+        ["plain"] + (IntegrationServers.env["KEYRESCUE_MOTO_AUTH_URL"] == nil ? [] : ["signatures checked"])
+    }
+
+    func client(on server: String, region: String = "us-east-1") -> AWSClient {
+        let env = IntegrationServers.env
+        guard server != "plain", let url = env["KEYRESCUE_MOTO_AUTH_URL"].flatMap(URL.init(string:)) else {
+            return client(moto, region: region)
+        }
+        let key = Credentials(accessKeyId: env["KEYRESCUE_MOTO_AUTH_KEY"] ?? "", secretAccessKey: env["KEYRESCUE_MOTO_AUTH_SECRET"] ?? "")
+        return client(url, region: region, credentials: StaticCredentialProvider(key, source: "moto IAM user"))
+    }
+
+    @Test(arguments: servers)
+    func theEC2CallsOfARescue(server: String) async throws {
+        let ec2 = client(on: server).ec2
+        let image = try await client(on: server).ssm.getParameter(Self.al2023)
         #expect(image.hasPrefix("ami-"))
         #expect(try await ec2.describeImages(ids: [image]).first?.imageId == image)
         let subnets = try await ec2.describeSubnets()
@@ -86,9 +102,10 @@ struct MotoIntegrationTests {
         try await ec2.deleteSnapshot(id: snapshot.snapshotId)
     }
 
-    @Test func s3DeliveryWithPresignedURLs() async throws {
+    @Test(arguments: servers)
+    func s3DeliveryWithPresignedURLs(server: String) async throws {
         for region in ["us-east-1", "eu-west-1"] {
-            let s3 = client(moto, region: region).s3
+            let s3 = client(on: server, region: region).s3
             let bucket = "keyrescue-it-\(region)-\(UInt32.random(in: 0...UInt32.max))"
             try await s3.createBucket(bucket)
             try await s3.putPublicAccessBlock(bucket)
@@ -96,11 +113,15 @@ struct MotoIntegrationTests {
             _ = try await s3.putObject(bucket, key: "keyrescue/r/agent", body: Data("agent bytes".utf8))
             #expect(try await s3.headObject(bucket, key: "keyrescue/r/agent")?.size == 11)
             #expect(try await s3.getObject(bucket, key: "keyrescue/r/agent") == Data("agent bytes".utf8))
-            let get = try await s3.presign(method: "GET", bucket: bucket, key: "keyrescue/r/agent", expires: 300)
-            #expect(try await send("GET", get) == "agent bytes")
-            let put = try await s3.presign(method: "PUT", bucket: bucket, key: "keyrescue/r/report.json", expires: 300)
-            _ = try await send("PUT", put, body: Data("{\"ok\":true}".utf8))
-            #expect(try await s3.getObject(bucket, key: "keyrescue/r/report.json") == Data("{\"ok\":true}".utf8))
+            // moto 5.2.1 answers 500 to any presigned URL once it checks signatures (its bug), so the
+            // presigned round trip runs on the plain server (the SigV4 vectors check presigning itself).
+            if server == "plain" {
+                let get = try await s3.presign(method: "GET", bucket: bucket, key: "keyrescue/r/agent", expires: 300)
+                #expect(try await send("GET", get) == "agent bytes")
+                let put = try await s3.presign(method: "PUT", bucket: bucket, key: "keyrescue/r/report.json", expires: 300)
+                _ = try await send("PUT", put, body: Data("{\"ok\":true}".utf8))
+                #expect(try await s3.getObject(bucket, key: "keyrescue/r/report.json") == Data("{\"ok\":true}".utf8))
+            }
             try await s3.deleteObject(bucket, key: "keyrescue/r/agent")
             #expect(try await s3.headObject(bucket, key: "keyrescue/r/agent") == nil)
         }
