@@ -145,6 +145,17 @@ struct MotoIntegrationTests {
         #expect(assumed.accessKeyId.hasPrefix("ASIA") && assumed.sessionToken != nil && assumed.expiration != nil)
     }
 
+    @Test func kmsKeyAndWebIdentity() async throws {
+        let aws = client(moto)
+        let keyID = try #require(IntegrationServers.env["KEYRESCUE_MOTO_KMS_KEY"])
+        let key = try await aws.kms.describeKey(keyID)
+        #expect(key.keyId == keyID && key.keyState == "Enabled")
+        let credentials = try await aws.sts.assumeRoleWithWebIdentity(AssumeRoleWithWebIdentityRequest(
+            roleArn: "arn:aws:iam::123456789012:role/keyrescue-ci", roleSessionName: "kr-it", webIdentityToken: "token-from-the-ci",
+            region: "us-east-1", endpoint: moto))
+        #expect(credentials.accessKeyId.hasPrefix("ASIA") && credentials.sessionToken != nil)
+    }
+
     /// A role profile, resolved the AWS CLI's way from a temporary HOME, assumes the role at moto's STS.
     @Test func aProfileThatAssumesARole() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("kr-home-\(UUID().uuidString)")
