@@ -180,11 +180,7 @@ public enum KeyWriter {
         guard fchown(fd, r.uid, r.gid) == 0, fchmod(fd, 0o600) == 0 else {
             throw SystemError(errno, "cannot set the owner and mode of \(r.keysFile)")
         }
-        if let label = r.selinuxLabel {
-            guard kr_fsetxattr(fd, "security.selinux", label, label.utf8.count + 1, 0) == 0 else {
-                throw SystemError(errno, "cannot set the SELinux label of \(r.keysFile)")
-            }
-        }
+        if let label = r.selinuxLabel { try setLabel(fd, label, r.keysFile) }
         try writeAll(fd, content, what: r.keysFile)
         guard fsync(fd) == 0 else { throw SystemError(errno, "cannot sync \(r.keysFile)") }
         guard renameat(dir, temp, dir, name) == 0 else { throw SystemError(errno, "cannot rename into \(r.keysFile)") }

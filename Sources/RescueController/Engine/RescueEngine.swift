@@ -148,7 +148,7 @@ public final class RescueEngine: @unchecked Sendable {
             record.bucketCreated = true
         }
         let agent = try Data(contentsOf: URL(fileURLWithPath: d.agentPath))
-        guard hex(SHA256.hash(agent)) == d.agentSHA256 else {
+        guard Digest.hex(SHA256.hash(agent)) == d.agentSHA256 else {
             throw ControllerError("the agent at \(d.agentPath) changed since the plan was made; run again")
         }
         _ = try await aws.s3.putObject(d.bucket, key: record.agentKey, body: agent)
@@ -463,10 +463,6 @@ public final class RescueEngine: @unchecked Sendable {
             snapshotID: record.snapshotID, downtimeSeconds: record.downtime, finalState: record.plan.target.originalState,
             warnings: record.report?.warnings.map(\.message) ?? [])
     }
-}
-
-public func hex(_ bytes: [UInt8]) -> String {
-    bytes.map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
 }
 
 struct AgentFailed: Error, CustomStringConvertible {

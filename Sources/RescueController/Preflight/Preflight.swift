@@ -87,7 +87,7 @@ public struct Preflight: Sendable {
                 hasProductCodes: !instance.productCodes.isEmpty, rootEncrypted: volume.encrypted, kmsKeyID: volume.kmsKeyId),
             rescueHost: .init(imageID: image, instanceType: type ?? Self.rescueTypes[0], subnetID: subnet),
             delivery: .init(bucket: bucket, createBucket: request.bucket == nil, prefix: "keyrescue/\(runID)/",
-                            agentPath: request.agentPath, agentSHA256: hex(SHA256.hash(agent))),
+                            agentPath: request.agentPath, agentSHA256: Digest.hex(SHA256.hash(agent))),
             keys: .init(publicKeys: request.publicKeys, privateKeyPath: request.privateKeyPath, user: request.user, replace: request.replaceKeys),
             options: .init(verify: request.verify, deleteSnapshot: request.deleteSnapshot, sshOptions: request.sshOptions),
             warnings: findings)
