@@ -28,7 +28,9 @@ public struct AWSError: Error, Sendable, Equatable, CustomStringConvertible {
     public var iamAction: String { "\(service):\(action)" }
 
     public var isAccessDenied: Bool {
-        ["UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "UnauthorizedAccess", "AuthFailure"].contains(code)
+        // Not AuthFailure: EC2 says that when it cannot validate the credentials (a wrong secret, a
+        // mangled signature), which no policy change fixes.
+        ["UnauthorizedOperation", "AccessDenied", "AccessDeniedException", "UnauthorizedAccess"].contains(code)
     }
 
     /// EC2's `DryRunOperation`: the call would have succeeded (the permission is granted).

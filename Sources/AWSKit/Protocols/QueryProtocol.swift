@@ -37,10 +37,17 @@ public struct QueryParameters: Sendable, Equatable {
         }
     }
 
-    /// `application/x-www-form-urlencoded` with AWS's percent-encoding (RFC 3986 unreserved kept).
+    /// `application/x-www-form-urlencoded`: RFC 3986 unreserved characters kept, a space as `+`,
+    /// everything else percent-encoded; byte for byte what botocore sends. AWS hashes the body as
+    /// sent and accepts `%20` too, but moto re-encodes the parsed form this way before it checks a
+    /// signature, so any other spelling of a space fails there (found with a Description).
     public func formEncoded(action: String, version: String) -> Data {
         let all = [("Action", action), ("Version", version)] + pairs
-        return Data(all.map { "\(Self.encode($0.0))=\(Self.encode($0.1))" }.joined(separator: "&").utf8)
+        return Data(all.map { "\(Self.formEncode($0.0))=\(Self.formEncode($0.1))" }.joined(separator: "&").utf8)
+    }
+
+    static func formEncode(_ text: String) -> String {
+        encode(text).replacingOccurrences(of: "%20", with: "+")
     }
 
     static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")

@@ -33,6 +33,14 @@ import Testing
         #expect(error.isAccessDenied)
     }
 
+    @Test func authFailureIsAboutCredentialsNotPermissions() {
+        let error = AWSError(code: "AuthFailure", message: "AWS was not able to validate the provided access credentials",
+                             httpStatus: 401, service: "ec2", action: "CreateSnapshot")
+        #expect(!error.isAccessDenied)
+        #expect(!error.description.contains("IAM permission"))
+        #expect(error.description.contains("Check your access key and secret"))
+    }
+
     @Test func s3ErrorWithHeaderRequestId() {
         let body = "<?xml version=\"1.0\"?><Error><Code>NoSuchKey</Code><Message>gone</Message><Key>a</Key></Error>"
         let response = HTTPResponse(status: 404, headers: [HTTPHeader("x-amz-request-id", "s3-1")], body: Data(body.utf8))

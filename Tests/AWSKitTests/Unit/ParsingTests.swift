@@ -69,7 +69,7 @@ import Testing
         var params = QueryParameters()
         params.set("Filter.1.Value.1", "a b+c/d~e*")
         let body = String(decoding: params.formEncoded(action: "X", version: "1"), as: UTF8.self)
-        #expect(body == "Action=X&Version=1&Filter.1.Value.1=a%20b%2Bc%2Fd~e%2A")
+        #expect(body == "Action=X&Version=1&Filter.1.Value.1=a+b%2Bc%2Fd~e%2A")
     }
 
     @Test func consoleOutputIsDecoded() async throws {
