@@ -81,12 +81,15 @@ struct ResetFlow {
         guard result.refusals.isEmpty, let plan = result.plan else {
             throw Fail("refused: \(result.refusals.map(\.message).joined(separator: "; "))", code: ExitStatus.refused)
         }
+        // Probed before every rescue, not only --dry-run: a permission found missing halfway
+        // would cost the user a stop, a rollback and the downtime for nothing.
+        let denied = try await preflight.probePermissions(plan)
+        if options.dryRun { printPlan(plan, out) }
+        if !denied.isEmpty {
+            throw Fail("missing permissions: \(denied.joined(separator: ", ")); grant them (deploy/iam-policy.json); nothing was changed",
+                       code: ExitStatus.permissionsMissing)
+        }
         if options.dryRun {
-            let denied = try await preflight.probePermissions(plan)
-            printPlan(plan, out)
-            if !denied.isEmpty {
-                throw Fail("missing permissions: \(denied.joined(separator: ", ")); grant them (deploy/iam-policy.json)", code: ExitStatus.permissionsMissing)
-            }
             emit(out, "dry run: the rescue could go ahead; nothing was changed")
             return
         }

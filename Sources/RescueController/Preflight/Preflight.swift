@@ -128,12 +128,12 @@ public struct Preflight: Sendable {
         return Self.rescueTypes.first { offered.contains($0) } ?? Self.rescueTypes[0]
     }
 
-    /// DryRun probes of the calls a rescue makes; each denial names the IAM action to grant.
+    /// DryRun probes of the calls a rescue makes, all at once; each denial names the IAM action
+    /// to grant, in the order the rescue would need them.
     public func probePermissions(_ plan: RescuePlan) async throws -> [String] {
         let ec2 = aws.ec2
         let t = plan.target
-        var denied: [String] = []
-        let probes: [(String, () async throws -> Void)] = [
+        let probes: [(String, @Sendable () async throws -> Void)] = [
             ("ec2:CreateSnapshot", { _ = try await ec2.createSnapshot(volumeId: t.rootVolumeID, dryRun: true) }),
             ("ec2:StopInstances", { _ = try await ec2.stopInstances(ids: [t.instanceID], dryRun: true) }),
             ("ec2:StartInstances", { _ = try await ec2.startInstances(ids: [t.instanceID], dryRun: true) }),
@@ -147,9 +147,17 @@ public struct Preflight: Sendable {
             }),
             ("ec2:CreateSecurityGroup", { _ = try await ec2.createSecurityGroup(name: "keyrescue-dryrun", description: "probe", vpcId: t.vpcID, dryRun: true) }),
         ]
-        for (action, call) in probes {
-            if case .denied(let error) = try await ec2.probePermission(call) { denied.append("\(action) (\(error.code))") }
+        let denials = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
+            for (index, (action, call)) in probes.enumerated() {
+                group.addTask {
+                    guard case .denied(let error) = try await ec2.probePermission(call) else { return (index, nil) }
+                    return (index, "\(action) (\(error.code))")
+                }
+            }
+            var found: [(Int, String)] = []
+            for try await (index, denial) in group { if let denial { found.append((index, denial)) } }
+            return found
         }
-        return denied
+        return denials.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }
