@@ -24,6 +24,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
 from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
 from .calls import CallLog, parse_call
+from .ratelimit import RequestLimits
 from .control import fault_response, json_response
 from .disks import DiskStore
 from .ec2 import EC2Layer
@@ -47,6 +48,7 @@ class LocalCloud:
         self.lock = threading.RLock()
         self.faults = FaultBook()
         self.calls = CallLog()
+        self.limits = RequestLimits() if profile.throttles else None
         self.scheduler = Scheduler(self.lock, self.faults)
         self.disks = DiskStore(state_dir)
         self.ec2 = EC2Layer(self)
@@ -105,6 +107,11 @@ class LocalCloud:
             entry["status"] = int(status.split()[0])
             return start_response(status, headers, exc_info)
 
+        if self.limits is not None and call.service == "ec2" and not self.limits.admit(call.region, call.action):
+            entry["throttled"] = True
+            status, headers, payload = fault_response(call, "throttle")
+            recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
+            return [payload]
         fault = self.faults.take(call.action, ("throttle", "500", "503", "delay", "drop"))
         if fault is not None:
             if fault.kind == "delay":
@@ -209,6 +216,8 @@ class LocalCloud:
             return json_response(start_response, "200 OK", [])
         if what == "calls" and method == "GET":
             return json_response(start_response, "200 OK", self.calls.entries())
+        if what == "transitions" and method == "GET":
+            return json_response(start_response, "200 OK", moto_patches.transitions())
         if what == "reset" and method == "POST":
             self.faults.clear()
             self.calls.clear()

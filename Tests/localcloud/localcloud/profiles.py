@@ -19,6 +19,7 @@ class Profile:
     attach: float       # AttachVolume → attached
     detach: float       # DetachVolume → detached (volume available)
     snapshot: float     # CreateSnapshot → completed
+    throttles: bool = False  # EC2 request token buckets (ratelimit.py)
 
 
 REALISTIC = Profile(
@@ -41,6 +42,8 @@ REALISTIC = Profile(
     # EBS user guide: point in time at the call, completion "can take several
     # minutes" for a first snapshot: 60 s here (nothing should wait for it).
     snapshot=60.0,
+    # EC2 throttles every account: a client that polls too eagerly gets RequestLimitExceeded.
+    throttles=True,
 )
 
 FAST = Profile(name="fast", run=2.0, start=1.5, stop=1.5, terminate=1.0,

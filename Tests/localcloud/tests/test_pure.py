@@ -71,3 +71,21 @@ def test_fast_profile_keeps_every_transition_visible_and_shorter():
         assert 1.0 <= getattr(FAST, field) <= getattr(REALISTIC, field)
     with pytest.raises(ValueError):
         profile_named("instant")
+
+
+def test_request_limits_follow_token_buckets_per_action():
+    from localcloud.ratelimit import RequestLimits
+    now = [0.0]
+    limits = RequestLimits(clock=lambda: now[0])
+    assert sum(limits.admit("us-east-1", "AttachVolume") for _ in range(60)) == 50     # mutating: 50 tokens
+    assert sum(limits.admit("us-east-1", "DescribeVolumes") for _ in range(150)) == 100  # its own bucket
+    assert limits.admit("eu-west-1", "AttachVolume")                                   # per region
+    now[0] = 1.0
+    assert sum(limits.admit("us-east-1", "AttachVolume") for _ in range(10)) == 5      # refills 5 a second
+    assert sum(limits.admit("us-east-1", "DescribeVolumes") for _ in range(30)) == 20   # 20 a second
+    now[0] = 100.0
+    assert sum(limits.admit("us-east-1", "AttachVolume") for _ in range(60)) == 50     # never above capacity
+
+
+def test_only_the_realistic_profile_throttles():
+    assert REALISTIC.throttles and not FAST.throttles

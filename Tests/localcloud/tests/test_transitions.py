@@ -1,6 +1,9 @@
 """Transitions take time: a poll sees the intermediate states EC2 shows."""
 from __future__ import annotations
 
+import json
+import urllib.request
+
 from conftest import launch, state_of, wait_states
 
 
@@ -23,6 +26,11 @@ def test_instance_lifecycle_shows_intermediate_states(ec2, al2023):
     assert ec2.terminate_instances(InstanceIds=[iid])["TerminatingInstances"][0]["CurrentState"]["Name"] \
         == "shutting-down"
     assert wait_states(lambda: state_of(ec2, iid), "terminated") == ["shutting-down", "terminated"]
+    log = [t for t in json.load(urllib.request.urlopen(f"{ec2.meta.endpoint_url}/_localcloud/transitions"))
+           if t["instance_id"] == iid]
+    assert [t["state"] for t in log] == ["pending", "running", "stopping", "stopped", "pending", "running",
+                                         "shutting-down", "terminated"]
+    assert [t["time"] for t in log] == sorted(t["time"] for t in log)
 
 
 def test_volume_attach_detach_and_snapshot_show_intermediate_states(ec2, al2023):
