@@ -31,9 +31,11 @@ enum Syscalls {
 
     /// Opens `path` beneath the directory `dirfd`, symlinks resolved as if `dirfd` were `/`.
     /// The corresponding C function is `openat2`.
-    static func openInRoot(_ dirfd: Int32, _ path: String, flags: Int32) throws(Errno) -> Int32 {
+    /// The one call through which the agent opens anything on the target (the disk layer and the
+    /// key writer's SafeRoot both come here).
+    static func openInRoot(_ dirfd: Int32, _ path: String, flags: Int32, mode: mode_t = 0) throws(Errno) -> Int32 {
         try retrying {
-            kr_openat2(dirfd, path, UInt64(flags | O_CLOEXEC), 0, UInt64(KR_RESOLVE_IN_ROOT | KR_RESOLVE_NO_MAGICLINKS))
+            kr_openat2(dirfd, path, UInt64(flags | O_CLOEXEC), UInt64(mode), UInt64(KR_RESOLVE_IN_ROOT | KR_RESOLVE_NO_MAGICLINKS))
         }
     }
 

@@ -27,9 +27,12 @@ public final class SafeRoot: TargetFiles {
     /// Opens `target` (an absolute path as seen from the target) beneath the root. With
     /// `noFollow`, a symlink as the last component fails with ELOOP instead of being followed.
     func open(_ target: String, flags: Int32, mode: mode_t = 0, noFollow: Bool = false) -> Int32 {
-        let flags = flags | O_CLOEXEC | (noFollow ? O_NOFOLLOW : 0)
-        let resolve = UInt64(KR_RESOLVE_IN_ROOT | KR_RESOLVE_NO_MAGICLINKS)
-        return kr_openat2(fd, target, UInt64(flags), UInt64(mode), resolve)
+        do {
+            return try Syscalls.openInRoot(fd, target, flags: flags | (noFollow ? O_NOFOLLOW : 0), mode: mode)
+        } catch {
+            errno = error.rawValue   // the writer's callers read errno after -1, as after open(2)
+            return -1
+        }
     }
 
     public func readFile(_ target: String) throws -> [UInt8]? {
