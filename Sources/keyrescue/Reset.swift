@@ -97,7 +97,7 @@ struct ResetFlow {
 
         let journal = JournalStore(directory: JournalStore.defaultDirectory())
         let engine = RescueEngine(aws: client, journal: journal, events: { out.handle($0) })
-        engine.killAfter = ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:))
+        engine.killAfter = testKillAfter()
         emit(out, "run \(runID): rescuing \(plan.target.instanceID) (journal \(journal.path(of: runID).path))")
         let outcome = try await engine.execute(plan)
         try await Summary.finish(outcome, plan: plan, client: client, out: out)
@@ -172,4 +172,9 @@ struct ResetFlow {
         f.timeZone = TimeZone(identifier: "UTC")
         return "kr-\(f.string(from: Date()))-\(String(UInt16.random(in: 0...UInt16.max), radix: 16))"
     }
+}
+
+/// The fault matrix's hook (Tests/e2e/test_fault_matrix.py): SIGKILL right after this step is journaled.
+func testKillAfter() -> RunStep? {
+    ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:))
 }

@@ -69,6 +69,7 @@ struct Resume: AsyncParsableCommand {
             }
             let out = ProgressRenderer.forStdout(json: json)
             let engine = RescueEngine(aws: client, journal: JournalStore(directory: JournalStore.defaultDirectory()), events: { out.handle($0) })
+            engine.killAfter = testKillAfter()
             let outcome = try await engine.resume(record)
             try await Summary.finish(outcome, plan: record.plan, client: client, out: out)
         }
@@ -94,8 +95,9 @@ struct Rollback: AsyncParsableCommand {
 
 struct Cleanup: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Remove leftovers tagged keyrescue:run (rescue instances, security groups) of runs no longer in progress.")
+        abstract: "Remove leftovers of runs no longer in progress: rescue instances and security groups tagged keyrescue:run, S3 objects under keyrescue/RUN/.")
     @Option(name: .customLong("older-than"), help: "Only leftovers older than this (e.g. 1d, 12h, 30m).") var olderThan: String = "1d"
+    @Option(help: "The bucket the rescues used, if not the default keyrescue-ACCOUNT-REGION.") var bucket: String?
     @OptionGroup var aws: AWSOptions
 
     func run() async throws {
@@ -126,8 +128,27 @@ struct Cleanup: AsyncParsableCommand {
                     say("kept security group \(group.groupId): \(error) (still in use? run cleanup again later)")
                 }
             }
-            say("\(removed) leftover(s) removed; S3 objects expire by the bucket's one-day rule")
+            removed += try await removeObjects(client, active: active, cutoff: cutoff)
+            say("\(removed) leftover(s) removed")
         }
+    }
+
+    func removeObjects(_ client: AWSClient, active: Set<String>, cutoff: Date) async throws -> Int {
+        var name = bucket
+        if name == nil { name = "keyrescue-\(try await client.sts.getCallerIdentity().account)-\(client.region)" }
+        guard let name else { return 0 }
+        let objects: [S3Object]
+        do {
+            objects = try await client.s3.listObjects(name, prefix: "keyrescue/")
+        } catch let e as AWSError where e.code == "NoSuchBucket" {
+            return 0
+        }
+        let doomed = Leftovers.objectsToDelete(objects, activeRuns: active, before: cutoff)
+        for object in doomed {
+            try await client.s3.deleteObject(name, key: object.key)
+            say("deleted s3://\(name)/\(object.key)")
+        }
+        return doomed.count
     }
 
     static func seconds(_ text: String) -> Double? {

@@ -1,13 +1,15 @@
 """The controller killed with SIGKILL right after each step is journaled (KEYRESCUE_TEST_KILL_AFTER,
-a test hook of the engine); then `resume` finishes the rescue, or `rollback` restores the
-instance — both checked by describing the cloud and by logging in."""
+a test hook of the engine) and in the middle of each wait; then `resume` finishes the rescue, or
+`rollback` restores the instance — both checked by describing the cloud and by logging in."""
 from __future__ import annotations
 
+import json
 import signal
+import subprocess
 
 import pytest
 
-from conftest import Rescuer, assert_restored, describe, launch, root_volume_of, ssh_ok, ssh_port
+from conftest import KEYRESCUE, Rescuer, assert_restored, describe, launch, root_volume_of, ssh_ok, ssh_port
 
 STEPS = ["snapshotted", "agentUploaded", "targetStopped", "rootDetached", "attachedToRescue", "reportReceived",
          "detachedFromRescue", "rootReturned", "targetRestored"]
@@ -26,28 +28,6 @@ def killed_run(ec2, rescuer, tmp_path, step: str):
         tags = {t["Key"]: t["Value"] for t in describe(ec2, iid).get("Tags", [])}
         assert tags["keyrescue:run"] == run_id and tags["keyrescue:root-volume"] == root
     return iid, lost, new, root, run_id
-
-
-@pytest.mark.parametrize("step", STEPS)
-def test_resume_finishes_after_a_kill(ec2, cloud, rescuer, tmp_path, step):
-    iid, _, new, root, run_id = killed_run(ec2, rescuer, tmp_path, step)
-    status = rescuer.run("status", run_id)
-    assert status.returncode == 0 and f"last step done: {step}" in status.stdout
-    out = rescuer.run("resume", run_id)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert rescuer.record(run_id)["status"] == "done"
-    assert_restored(ec2, iid, root)
-    assert ssh_ok(ssh_port(cloud, iid), new)
-
-
-@pytest.mark.parametrize("step", ["targetStopped", "attachedToRescue", "reportReceived", "rootReturned"])
-def test_rollback_restores_after_a_kill(ec2, cloud, rescuer, tmp_path, step):
-    iid, lost, _, root, run_id = killed_run(ec2, rescuer, tmp_path, step)
-    out = rescuer.run("rollback", run_id)
-    assert out.returncode == 0, out.stdout + out.stderr
-    assert rescuer.record(run_id)["status"] == "rolled-back"
-    assert_restored(ec2, iid, root)
-    assert ssh_ok(ssh_port(cloud, iid), lost)
 
 
 def test_rollback_from_another_workstation_uses_the_tags(ec2, cloud, rescuer, tmp_path):
@@ -69,3 +49,61 @@ def test_a_second_rescue_of_the_same_instance_is_refused(ec2, rescuer, tmp_path)
     assert out.returncode == 3, out.stdout + out.stderr
     assert f"keyrescue resume {run_id}" in out.stdout
     assert rescuer.run("rollback", run_id).returncode == 0
+
+
+# In the middle of each wait: the controller is killed as soon as it reports its first poll of the
+# step's transition (the `waiting` JSON event), so the step's change was made but not journaled.
+WAITS = ["targetStopped", "rootDetached", "attachedToRescue", "reportReceived", "detachedFromRescue",
+         "rootReturned", "targetRestored"]
+
+
+def killed_mid_wait(ec2, rescuer, tmp_path, step: str):
+    iid, lost = launch(ec2, tmp_path)
+    root = root_volume_of(ec2, iid)
+    new = tmp_path / "new"
+    cmd = [str(KEYRESCUE), "reset", iid, "--generate-key", str(new), "--yes", "--verify", "none", "--json",
+           "--endpoint-url", rescuer.cloud, "--region", "us-east-1"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=rescuer.env())
+    current, seen = None, []
+    for line in proc.stdout:
+        event = json.loads(line)
+        seen.append(event)
+        if event["event"] == "step-started":
+            current = event["step"]
+        elif event["event"] == "waiting" and current == step:
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL, f"never saw a wait in {step}: {seen[-5:]} {proc.stderr.read()}"
+    [run_id] = rescuer.run_ids()
+    record = rescuer.record(run_id)
+    assert record["step"] != step and record["status"] == "in-progress", "the killed step must not be journaled as done"
+    return iid, lost, new, root, run_id
+
+
+def killed(ec2, rescuer, tmp_path, step: str, when: str):
+    return killed_run(ec2, rescuer, tmp_path, step) if when == "after" else killed_mid_wait(ec2, rescuer, tmp_path, step)
+
+
+@pytest.mark.parametrize("step,when", [(s, "after") for s in STEPS] + [(s, "mid-wait") for s in WAITS])
+def test_resume_finishes_after_a_kill(ec2, cloud, rescuer, tmp_path, step, when):
+    iid, _, new, root, run_id = killed(ec2, rescuer, tmp_path, step, when)
+    if when == "after":
+        status = rescuer.run("status", run_id)
+        assert status.returncode == 0 and f"last step done: {step}" in status.stdout
+    out = rescuer.run("resume", run_id)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert rescuer.record(run_id)["status"] == "done"
+    assert_restored(ec2, iid, root)
+    assert ssh_ok(ssh_port(cloud, iid), new)
+
+
+@pytest.mark.parametrize("step,when", [(s, "after") for s in ("targetStopped", "attachedToRescue", "reportReceived", "rootReturned")]
+                         + [(s, "mid-wait") for s in ("rootDetached", "attachedToRescue", "detachedFromRescue", "rootReturned")])
+def test_rollback_restores_after_a_kill(ec2, cloud, rescuer, tmp_path, step, when):
+    iid, lost, _, root, run_id = killed(ec2, rescuer, tmp_path, step, when)
+    out = rescuer.run("rollback", run_id)
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert rescuer.record(run_id)["status"] == "rolled-back"
+    assert_restored(ec2, iid, root)
+    assert ssh_ok(ssh_port(cloud, iid), lost)

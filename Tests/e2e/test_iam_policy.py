@@ -18,6 +18,7 @@ CONDITIONAL = {
     "kms:DescribeKey": "only for an encrypted root volume",
     "ec2:DeleteSnapshot": "only with --delete-snapshot",
     "ec2:GetConsoleOutput": "only when the report is late (console fallback)",
+    "s3:ListBucket": "only `keyrescue cleanup` (S3 leftovers of old runs)",
 }
 
 

@@ -77,14 +77,62 @@ public struct S3Client: Sendable {
     }
 
     /// A presigned GET or PUT URL, valid `expires` seconds (keep it short: it is a bearer token).
+    /// Every object under `prefix` (ListObjectsV2, following continuation tokens).
+    public func listObjects(_ bucket: String, prefix: String) async throws -> [S3Object] {
+        var objects: [S3Object] = []
+        var token: String?
+        repeat {
+            var query: [(String, String?)] = [("list-type", "2"), ("prefix", prefix)]
+            if let token { query.append(("continuation-token", token)) }
+            let response = try await send("GET", url(bucket: bucket, query: query), action: "ListObjectsV2")
+            guard let root = XMLElement.parse(response.body) else {
+                throw AWSError(code: "MalformedResponse", message: "ListObjectsV2 answered with something that is not XML",
+                               httpStatus: response.status, service: "s3", action: "ListObjectsV2")
+            }
+            objects += root.all("Contents").compactMap(S3Object.parse)
+            token = root.string("IsTruncated") == "true" ? root.string("NextContinuationToken") : nil
+        } while token != nil
+        return objects
+    }
+
     public func presign(method: String, bucket: String, key: String, expires: Int) async throws -> URL {
-        let signer = SigV4Signer(credentials: try await client.credentials.credentials(), region: client.region, service: "s3")
-        return try signer.presign(HTTPRequest(method: method, url: url(bucket: bucket, key: key)), expires: expires, date: client.clock.now()).url
+        try await presigned(method: method, bucket: bucket, key: key, expires: expires).url
+    }
+
+    /// A presigned URL and when it stops working: after `expires` seconds, or sooner when the
+    /// credentials that signed it are temporary and expire first (S3 then refuses the URL too).
+    public func presigned(method: String, bucket: String, key: String, expires: Int) async throws -> (url: URL, validUntil: Date) {
+        let credentials = try await client.credentials.credentials()
+        let now = client.clock.now()
+        let signer = SigV4Signer(credentials: credentials, region: client.region, service: "s3")
+        let url = try signer.presign(HTTPRequest(method: method, url: url(bucket: bucket, key: key)), expires: expires, date: now).url
+        let lifetime = now.addingTimeInterval(TimeInterval(expires))
+        return (url, min(lifetime, credentials.expiration ?? lifetime))
     }
 
     /// S3 requires an integrity header (Content-MD5 or a checksum) on these configuration PUTs.
     static func xmlWithChecksum(_ body: Data) -> [HTTPHeader] {
         [HTTPHeader("Content-Type", "application/xml"), HTTPHeader("x-amz-sdk-checksum-algorithm", "SHA256"),
          HTTPHeader("x-amz-checksum-sha256", Data(Digest.sha256(body)).base64EncodedString())]
+    }
+}
+
+/// An object as ListObjectsV2 lists it.
+public struct S3Object: Sendable, Equatable {
+    public var key: String
+    public var lastModified: Date
+    public var size: Int
+
+    public init(key: String, lastModified: Date, size: Int) {
+        self.key = key
+        self.lastModified = lastModified
+        self.size = size
+    }
+
+    static func parse(_ node: XMLElement) -> S3Object? {
+        guard let key = node.string("Key"), let stamp = node.string("LastModified"),
+            let date = (try? Date(stamp, strategy: .iso8601)) ?? ISO8601DateFormatter.withFractions.date(from: stamp)
+        else { return nil }
+        return S3Object(key: key, lastModified: date, size: node.int("Size") ?? 0)
     }
 }

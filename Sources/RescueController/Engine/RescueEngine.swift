@@ -13,6 +13,10 @@ public struct EngineTiming: Sendable {
     public var reportTimeout: Double = 900
     public var agentURLLifetime = 1800
     public var reportURLLifetime = 3600
+    /// A rescue host whose report URL expires sooner than this is replaced rather than waited for.
+    public var reportURLMargin: Double = 600
+    /// At most this many rescue hosts per run (the first and its replacements).
+    public var maxRescueLaunches = 3
     public init() {}
 }
 
@@ -116,9 +120,19 @@ public final class RescueEngine: @unchecked Sendable {
         case .agentUploaded: try await upload(&record)
         case .targetStopped: try await stopAndLaunch(&record)
         case .rootDetached: try await moveRoot(away: record.plan.target.instanceID, &record)
-        case .attachedToRescue: try await attachToRescue(&record)
-        case .reportReceived: try await awaitReport(&record)
-        case .detachedFromRescue: try await moveRoot(away: record.rescueInstanceID, &record)
+        case .attachedToRescue:
+            try await replaceStaleRescueHost(&record)
+            try await attachToRescue(&record)
+        case .reportReceived:
+            if try await reportFromS3(record) == nil, try await replaceStaleRescueHost(&record) {
+                try await attachToRescue(&record)
+            }
+            try await awaitReport(&record)
+        case .detachedFromRescue:
+            try await moveRoot(away: record.rescueInstanceID, &record)
+            // Its job is done: terminating it now overlaps its shutdown with the target's start,
+            // instead of making cleanup wait for it before the security group can go.
+            try await terminateRescueHost(record)
         case .rootReturned: try await returnRoot(&record)
         case .targetRestored: try await restoreRunState(&record)
         case .cleanedUp: try await cleanUp(&record)
@@ -173,43 +187,6 @@ public final class RescueEngine: @unchecked Sendable {
         _ = try await ec2.wait(EC2Waiters.instanceStopped, instanceIds: [target], schedule: timing.instanceState) { p in
             self.events(.waiting(step: "targetStopped", observed: p.observed, elapsed: p.elapsed))
         }
-    }
-
-    func launchRescue(_ record: inout RunRecord) async throws {
-        let host = record.plan.rescueHost
-        var group = host.securityGroupID ?? record.securityGroupID
-        if group == nil {
-            let name = "keyrescue-\(record.runID)"
-            let found = try await ec2.describeSecurityGroups(filters: [EC2Filter("group-name", [name])])
-            if let existing = found.first?.groupId {
-                group = existing
-            } else {
-                group = try await ec2.createSecurityGroup(
-                    name: name, description: "keyrescue rescue host, no ingress (run \(record.runID))",
-                    vpcId: record.plan.target.vpcID, tags: runTags(record, name: name))
-            }
-            record.securityGroupID = group
-            try save(&record, "security group \(group ?? "?")")
-        }
-        let job = RescueJob(
-            runID: record.runID, volumeID: record.plan.target.rootVolumeID, deviceName: host.attachDevice,
-            publicKeys: record.plan.keys.publicKeys, user: record.plan.keys.user, replace: record.plan.keys.replace)
-        let d = record.plan.delivery
-        let agentURL = try await aws.s3.presign(method: "GET", bucket: d.bucket, key: record.agentKey, expires: timing.agentURLLifetime)
-        let reportURL = try await aws.s3.presign(method: "PUT", bucket: d.bucket, key: record.reportKey, expires: timing.reportURLLifetime)
-        let userData = try UserData.render(UserData.Values(
-            runID: record.runID, agentURL: agentURL.absoluteString, agentSHA256: d.agentSHA256,
-            reportURL: reportURL.absoluteString, job: job))
-        var request = RunInstancesRequest(imageId: host.imageID, instanceType: host.instanceType, clientToken: record.runID)
-        request.subnetId = host.subnetID
-        request.securityGroupIds = group.map { [$0] } ?? []
-        request.userData = userData
-        request.instanceInitiatedShutdownBehavior = "terminate"
-        request.tags = runTags(record, name: "keyrescue-rescue-\(record.runID)")
-        let rescue = try await ec2.runInstances(request)
-        if record.rescueInstanceID != rescue.instanceId { events(.created(kind: "rescue instance", id: rescue.instanceId)) }
-        record.rescueInstanceID = rescue.instanceId
-        try save(&record, "rescue instance \(rescue.instanceId)")
     }
 
     /// Detaches the root from `owner` (the target or the rescue host) and waits until it is available.
@@ -275,8 +252,12 @@ public final class RescueEngine: @unchecked Sendable {
     func returnRoot(_ record: inout RunRecord) async throws {
         let t = record.plan.target
         try await attach(record, to: t.instanceID, device: t.rootDeviceName)
-        // AttachVolume sets DeleteOnTermination to false: put back what the instance had.
-        try await ec2.setDeleteOnTermination(instanceId: t.instanceID, device: t.rootDeviceName, t.rootDeleteOnTermination)
+        // AttachVolume sets DeleteOnTermination to false: put back what the instance had (also when
+        // a crash came between the attach and this, so check rather than assume).
+        let mapping = try await instance(t.instanceID).blockDeviceMappings.first { $0.deviceName == t.rootDeviceName }
+        if mapping?.deleteOnTermination != t.rootDeleteOnTermination {
+            try await ec2.setDeleteOnTermination(instanceId: t.instanceID, device: t.rootDeviceName, t.rootDeleteOnTermination)
+        }
         record.rootVolumeWhere = "attached to \(t.instanceID) at \(t.rootDeviceName)"
     }
 
@@ -307,10 +288,17 @@ public final class RescueEngine: @unchecked Sendable {
         record.restartedAt = Date()
     }
 
+    func terminateRescueHost(_ record: RunRecord) async throws {
+        guard let rescue = record.rescueInstanceID else { return }
+        do {
+            guard let state = try await ec2.describeInstances(ids: [rescue]).first?.state,
+                !["shutting-down", "terminated"].contains(state) else { return }
+            _ = try await ec2.terminateInstances(ids: [rescue])
+        } catch let e as AWSError where e.code.hasPrefix("InvalidInstanceID") {}
+    }
+
     func cleanUp(_ record: inout RunRecord) async throws {
-        if let rescue = record.rescueInstanceID {
-            do { _ = try await ec2.terminateInstances(ids: [rescue]) } catch let e as AWSError where e.code.hasPrefix("InvalidInstanceID") {}
-        }
+        try await terminateRescueHost(record)
         for key in record.objectKeys {
             do { try await aws.s3.deleteObject(record.plan.delivery.bucket, key: key) } catch {
                 events(.warning("could not delete s3://\(record.plan.delivery.bucket)/\(key): \(error) (it expires within a day)"))
@@ -318,7 +306,8 @@ public final class RescueEngine: @unchecked Sendable {
         }
         if let rescue = record.rescueInstanceID, let group = record.securityGroupID {
             // The group can go only once no instance uses it.
-            _ = try? await ec2.wait(EC2Waiters.instanceTerminated, instanceIds: [rescue], schedule: timing.instanceState)
+            _ = try? await ec2.wait(EC2Waiters.instanceTerminated, instanceIds: [rescue] + (record.retiredRescueInstanceIDs ?? []),
+                                    schedule: timing.instanceState)
             do { try await ec2.deleteSecurityGroup(id: group) } catch {
                 events(.warning("could not delete security group \(group): \(error); `keyrescue cleanup` retries"))
             }
@@ -394,12 +383,12 @@ public final class RescueEngine: @unchecked Sendable {
         } else if volume.state == "in-use", volume.attachments.first?.state == "detaching" {
             _ = try await ec2.wait(EC2Waiters.volumeAvailable, volumeIds: [t.rootVolumeID], schedule: timing.volumeMove)
         }
-        if try await rootVolume(record).attachments.isEmpty {
-            let state = try await instance(t.instanceID).state
-            if state == "stopping" {
-                _ = try await ec2.wait(EC2Waiters.instanceStopped, instanceIds: [t.instanceID], schedule: timing.instanceState)
-            }
-            try await returnRoot(&record)
+        let attachment = try await rootVolume(record).attachments.first
+        if attachment == nil, try await instance(t.instanceID).state == "stopping" {
+            _ = try await ec2.wait(EC2Waiters.instanceStopped, instanceIds: [t.instanceID], schedule: timing.instanceState)
+        }
+        if attachment == nil || attachment?.instanceId == t.instanceID {
+            try await returnRoot(&record)   // also when it is back already: its DeleteOnTermination may not be
         }
         record.rootVolumeWhere = "attached to \(t.instanceID) at \(t.rootDeviceName)"
         try save(&record, "root volume back on \(t.instanceID)")
@@ -447,10 +436,10 @@ public final class RescueEngine: @unchecked Sendable {
         case .rootDetached: return "detach \(t.rootVolumeID) from \(t.instanceID)"
         case .attachedToRescue: return "attach it to the rescue host at \(record.plan.rescueHost.attachDevice)"
         case .reportReceived: return "agent writes the key"
-        case .detachedFromRescue: return "detach from the rescue host"
+        case .detachedFromRescue: return "detach from the rescue host, terminate it"
         case .rootReturned: return "attach back at \(t.rootDeviceName)"
         case .targetRestored: return t.originalState == "running" ? "start \(t.instanceID)" : "leave \(t.instanceID) stopped"
-        case .cleanedUp: return "terminate the rescue host, remove the group, objects and tags"
+        case .cleanedUp: return "remove the rescue host's group, the objects and the tags"
         }
     }
 

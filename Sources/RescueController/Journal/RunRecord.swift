@@ -61,6 +61,12 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var lastError: String?
     public var stoppedAt: Date?
     public var restartedAt: Date?
+    /// When the current rescue host's presigned report URL stops working (nil: unknown, as after a
+    /// recovery from tags); a host past it is replaced on resume.
+    public var rescueHostValidUntil: Date?
+    /// Rescue hosts launched by this run (nil for one) and those replaced, for cleanup.
+    public var rescueLaunches: Int?
+    public var retiredRescueInstanceIDs: [String]?
     /// Human log of what happened, one line per event.
     public var history: [String] = []
 

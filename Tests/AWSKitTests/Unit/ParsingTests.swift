@@ -99,4 +99,24 @@ import Testing
         #expect(String(decoding: request.body, as: UTF8.self).contains("<LocationConstraint>eu-west-1</LocationConstraint>"))
         #expect(s3.url(bucket: "b", key: "dir/a b.txt").absoluteString == "https://b.s3.eu-west-1.amazonaws.com/dir/a%20b.txt")
     }
+
+    @Test func listObjectsFollowsContinuationTokens() async throws {
+        let page1 = """
+            <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><IsTruncated>true</IsTruncated>
+            <Contents><Key>keyrescue/kr-1/keyrescue-agent</Key><LastModified>2026-11-24T10:00:00.000Z</LastModified><Size>16</Size></Contents>
+            <NextContinuationToken>tok/2=</NextContinuationToken></ListBucketResult>
+            """
+        let page2 = """
+            <ListBucketResult><IsTruncated>false</IsTruncated>
+            <Contents><Key>keyrescue/kr-2/report.json</Key><LastModified>2026-11-25T08:30:00Z</LastModified><Size>2</Size></Contents>
+            </ListBucketResult>
+            """
+        let transport = StepTransport([StepTransport.xml(200, page1), StepTransport.xml(200, page2)])
+        let objects = try await scriptedClient(transport).s3.listObjects("b", prefix: "keyrescue/")
+        #expect(objects.map(\.key) == ["keyrescue/kr-1/keyrescue-agent", "keyrescue/kr-2/report.json"])
+        #expect(objects[0].size == 16 && objects[0].lastModified == Date(timeIntervalSince1970: 1_795_514_400))
+        #expect(transport.sent.count == 2)
+        #expect(transport.sent[0].url.query?.contains("list-type=2&prefix=keyrescue%2F") == true)
+        #expect(transport.sent[1].url.query?.contains("continuation-token=tok%2F2%3D") == true)
+    }
 }

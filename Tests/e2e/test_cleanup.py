@@ -1,0 +1,36 @@
+"""`keyrescue cleanup`: leftovers of runs no longer in progress go (S3 objects under keyrescue/RUN/,
+rescue hosts, security groups); those of a run in progress, and anything not ours, stay."""
+from __future__ import annotations
+
+import signal
+
+import boto3
+
+from conftest import describe, launch
+
+
+def test_cleanup_removes_old_runs_objects_and_keeps_an_active_runs(ec2, cloud, rescuer, tmp_path):
+    iid, _ = launch(ec2, tmp_path)
+    out = rescuer.run("reset", iid, "--generate-key", str(tmp_path / "new"), "--yes", "--verify", "none",
+                      KEYRESCUE_TEST_KILL_AFTER="targetStopped")
+    assert out.returncode == -signal.SIGKILL, out.stdout + out.stderr
+    [active] = rescuer.run_ids()
+    record = rescuer.record(active)
+    bucket = record["plan"]["delivery"]["bucket"]
+    s3 = boto3.client("s3", endpoint_url=cloud, region_name="us-east-1",
+                      aws_access_key_id="AKIDE2ETEST", aws_secret_access_key="secret")
+    for key in ("keyrescue/kr-19990101T000000-dead/keyrescue-agent", "keyrescue/kr-19990101T000000-dead/report.json",
+                "not-keyrescue/keep-me"):
+        s3.put_object(Bucket=bucket, Key=key, Body=b"x")
+
+    out = rescuer.run("cleanup", "--older-than", "0m")
+    assert out.returncode == 0, out.stdout + out.stderr
+    keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    assert not {k for k in keys if k.startswith("keyrescue/kr-19990101T000000-dead/")}, keys
+    assert f"keyrescue/{active}/keyrescue-agent" in keys, "the run in progress keeps its agent"
+    assert "not-keyrescue/keep-me" in keys
+    assert describe(ec2, record["rescueInstanceID"])["State"]["Name"] in ("pending", "running"), \
+        "the run in progress keeps its rescue host"
+    assert "deleted s3://" in out.stdout
+
+    assert rescuer.run("rollback", active).returncode == 0
