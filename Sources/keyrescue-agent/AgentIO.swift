@@ -25,22 +25,34 @@ enum AgentIO {
     }
 
     /// Opens the target, runs `body`, and always closes it (unmount, detach), also on SIGTERM/SIGINT.
-    static func withTarget(_ source: TargetSource, readOnly: Bool, _ body: (any OpenedTarget) -> RescueReport) -> RescueReport {
+    /// `deviceName` is the name the volume was attached under (`/dev/sdf`): a Xen host shows it as
+    /// `/dev/xvdf` and has no NVMe serial to find it by. The report carries each phase's duration.
+    static func withTarget(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil,
+                           _ body: (any OpenedTarget) -> RescueReport) -> RescueReport {
+        var phases = PhaseClock()
         let target: any OpenedTarget
         do {
             switch source {
             case .root(let dir): target = DirectoryTarget(rootPath: dir)
+            case .volumeID(let id, let waitSeconds):
+                let device = try DiskTarget.waitForVolume(id, deviceName: deviceName, waitSeconds: waitSeconds)
+                phases.lap("wait for the volume")
+                target = try DiskTarget.open(.device(device), readOnly: readOnly)
             default: target = try DiskTarget.open(source, readOnly: readOnly)
             }
         } catch {
             return .failure(runID: nil, agentVersion: Injector.agentVersion, error)
         }
+        phases.lap("open and mount")
         var report = body(target)
+        phases.lap("inspect and write")
         do { try target.close() } catch {
             report.ok = false
             report.error = .init(.internalError, "could not unmount or detach everything: \(error)",
                                  hint: "check `findmnt` and `losetup -l` and release what keyrescue-agent left")
         }
+        phases.lap("unmount")
+        report.durations = phases.durations
         return report
     }
 
@@ -63,7 +75,8 @@ enum AgentIO {
             return .failure(runID: nil, agentVersion: Injector.agentVersion, .init(.invalidJob, "the job is not valid: \(error)", hint: "the controller and the agent may be of different versions"))
         }
         let request = InjectRequest(keys: keys, user: job.user, replace: job.replace, dryRun: job.dryRun, runID: job.runID, backup: job.options.backup)
-        var report = withTarget(.volumeID(job.volumeID, waitSeconds: job.options.volumeWaitSeconds), readOnly: job.dryRun) {
+        var report = withTarget(.volumeID(job.volumeID, waitSeconds: job.options.volumeWaitSeconds), readOnly: job.dryRun,
+                                deviceName: job.deviceName) {
             Injector.inject(request, into: $0)
         }
         report.runID = job.runID
@@ -155,5 +168,18 @@ enum ExitCodes {
 enum FileStream {
     static func stderr(_ text: String) {
         _ = text.utf8CString.withUnsafeBufferPointer { write(2, $0.baseAddress, $0.count - 1) }
+    }
+}
+
+/// Wall time of consecutive phases, on the monotonic clock.
+struct PhaseClock {
+    private var last = ContinuousClock.now
+    private(set) var durations: [RescueReport.PhaseDuration] = []
+
+    mutating func lap(_ phase: String) {
+        let now = ContinuousClock.now
+        let elapsed = last.duration(to: now)
+        durations.append(.init(phase, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        last = now
     }
 }

@@ -28,6 +28,23 @@ def test_generate_key_rescue_logs_in_with_host_key_checking(ec2, cloud, rescuer,
     assert ec2.describe_snapshots(SnapshotIds=[run["snapshotID"]])["Snapshots"]
 
 
+def test_a_xen_rescue_host_finds_the_volume_by_its_device_name(ec2, cloud, rescuer, tmp_path):
+    """t2 is Xen: no NVMe serial, the volume shows up as /dev/xvdf for the /dev/sdf that was asked
+    for; the agent must be told that name. The report says how long each of its phases took."""
+    iid, _ = launch(ec2, tmp_path)
+    root = root_volume_of(ec2, iid)
+    new = tmp_path / "new"
+    out = rescuer.run("reset", iid, "--generate-key", str(new), "--instance-type", "t2.micro", "--yes", "--verify", "none")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert_restored(ec2, iid, root)
+    assert ssh_ok(ssh_port(cloud, iid), new)
+    report = rescuer.record(rescuer.run_ids()[0])["report"]
+    assert report["device"] in ("/dev/sdf", "/dev/xvdf"), report["device"]   # no NVMe serial to go by
+    phases = [d["phase"] for d in report["durations"]]
+    assert phases == ["wait for the volume", "open and mount", "inspect and write", "unmount"], phases
+    assert all(d["seconds"] >= 0 for d in report["durations"])
+
+
 def test_xfs_target_with_replace_keys(ec2, cloud, rescuer, tmp_path):
     iid, lost = launch(ec2, tmp_path, "debian-12-amd64-xfs-*")
     root = root_volume_of(ec2, iid)

@@ -49,6 +49,18 @@ public final class DiskTarget: OpenedTarget {
         }
     }
 
+    /// Run mode's first phase on its own, so it can be timed apart from the agent's work: waits up
+    /// to `waitSeconds` for the EBS volume to appear and returns its device.
+    public static func waitForVolume(_ volumeID: String, deviceName: String?, waitSeconds: Int)
+        throws(RescueReport.Failure) -> String
+    {
+        do { return try VolumeLookup.waitForVolume(volumeID, deviceName: deviceName, waitSeconds: waitSeconds) } catch let failure as RescueReport.Failure {
+            throw failure
+        } catch {
+            throw RescueReport.Failure(.internalError, "looking for \(volumeID) failed: \(error)", hint: "")
+        }
+    }
+
     /// A partition, the whole disk, or an LVM logical volume: a byte window on the disk.
     struct Volume {
         var place: String
