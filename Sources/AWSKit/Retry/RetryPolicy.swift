@@ -68,6 +68,10 @@ public enum RetryClassifier {
         "RequestTimeout", "RequestTimeoutException", "InternalError", "InternalFailure", "ServiceUnavailable",
     ]
     public static let transientStatuses: Set<Int> = [500, 502, 503, 504]
+    /// 5xx answers that are not transient: EC2 has no room for the instance in the zone, which
+    /// lasts minutes, not the second a retry waits. The caller decides (keyrescue backs off, then
+    /// stops resumable).
+    public static let capacityCodes: Set<String> = ["InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientCapacity"]
 
     public enum Verdict: Sendable, Equatable {
         case doNotRetry
@@ -77,6 +81,7 @@ public enum RetryClassifier {
 
     public static func classify(_ error: any Error) -> Verdict {
         if let error = error as? AWSError {
+            if capacityCodes.contains(error.code) { return .doNotRetry }
             if throttlingCodes.contains(error.code) || transientCodes.contains(error.code)
                 || transientStatuses.contains(error.httpStatus) || error.httpStatus == 429 {
                 return .retry(timeout: false)

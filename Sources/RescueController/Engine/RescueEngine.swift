@@ -17,6 +17,8 @@ public struct EngineTiming: Sendable {
     public var reportURLMargin: Double = 600
     /// At most this many rescue hosts per run (the first and its replacements).
     public var maxRescueLaunches = 3
+    /// Waits between StartInstances attempts answered InsufficientInstanceCapacity.
+    public var capacityRetryDelays: [Double] = [5, 10, 20, 40]
     public init() {}
 }
 
@@ -88,6 +90,17 @@ public final class RescueEngine: @unchecked Sendable {
             return outcome(record)
         } catch let failure as RescueFailure {
             throw failure
+        } catch let shortage as NoCapacity {
+            // Not a reason to undo anything: the key is written and the root is back. Stop here,
+            // resumable; `resume` starts the instance and cleans up.
+            let t = record.plan.target
+            record.status = .needsAttention
+            record.lastError = "\(shortage.error)"
+            try? save(&record, "no capacity to start \(t.instanceID): left stopped, root attached at \(t.rootDeviceName)")
+            throw RescueFailure(
+                runID: record.runID, message: "EC2 has no capacity to start \(t.instanceID) now (InsufficientInstanceCapacity, \(shortage.attempts) attempts)",
+                state: "resumable — the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
+                next: "run `keyrescue resume \(record.runID)` in a few minutes: it starts the instance and cleans up")
         } catch {
             record.lastError = "\(error)"
             try? save(&record, "failed during \(record.step.next?.rawValue ?? "?"): \(error)")
@@ -270,15 +283,17 @@ public final class RescueEngine: @unchecked Sendable {
             _ = try await ec2.wait(EC2Waiters.instanceStopped, instanceIds: [target], schedule: timing.instanceState)
         }
         if try await instance(target).state == "stopped" {
-            var delay = 5.0
-            for attempt in 1...6 {
+            var delays = timing.capacityRetryDelays[...]
+            var attempts = 0
+            while true {
+                attempts += 1
                 do {
                     _ = try await ec2.startInstances(ids: [target])
                     break
-                } catch let e as AWSError where e.code == "InsufficientInstanceCapacity" && attempt < 6 {
+                } catch let e as AWSError where e.code == "InsufficientInstanceCapacity" {
+                    guard let delay = delays.popFirst() else { throw NoCapacity(error: e, attempts: attempts) }
                     events(.warning("no capacity to start \(target) yet; retrying in \(Int(delay)) s"))
                     try await Task.sleep(nanoseconds: UInt64(delay * 1e9))
-                    delay = min(delay * 2, 60)
                 }
             }
         }
@@ -452,6 +467,12 @@ public final class RescueEngine: @unchecked Sendable {
             snapshotID: record.snapshotID, downtimeSeconds: record.downtime, finalState: record.plan.target.originalState,
             warnings: record.report?.warnings.map(\.message) ?? [])
     }
+}
+
+/// StartInstances kept answering InsufficientInstanceCapacity.
+struct NoCapacity: Error {
+    var error: AWSError
+    var attempts: Int
 }
 
 struct AgentFailed: Error, CustomStringConvertible {

@@ -23,6 +23,13 @@ import Testing
         #expect(transport.sent.count == 2)
     }
 
+    @Test func noCapacityIsLeftToTheCaller() async throws {
+        let transport = StepTransport([StepTransport.ec2Error("InsufficientInstanceCapacity", status: 500), ok])
+        let error = await #expect(throws: AWSError.self) { _ = try await scriptedClient(transport).ec2.startInstances(ids: ["i-1"]) }
+        #expect(error?.code == "InsufficientInstanceCapacity")
+        #expect(transport.sent.count == 1, "a shortage lasts minutes: the caller backs off, not the transport")
+    }
+
     @Test func givesUpAfterMaxAttemptsWithAClearError() async throws {
         let transport = StepTransport([], fallback: StepTransport.ec2Error("RequestLimitExceeded", status: 503))
         let error = await #expect(throws: AWSError.self) { _ = try await scriptedClient(transport, maxAttempts: 4).ec2.describeInstances() }

@@ -112,7 +112,10 @@ class LocalCloud:
             status, headers, payload = fault_response(call, "throttle")
             recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
             return [payload]
-        fault = self.faults.take(call.action, ("throttle", "500", "503", "delay", "drop"))
+        kinds = ("throttle", "500", "503", "capacity", "delay", "drop")
+        if call.params.get("DryRun", "").lower() == "true":
+            kinds = tuple(k for k in kinds if k != "capacity")   # a DryRun asks about permissions only
+        fault = self.faults.take(call.action, kinds)
         if fault is not None:
             if fault.kind == "delay":
                 time.sleep(fault.seconds)

@@ -15,6 +15,11 @@ def json_response(start_response, status: str, payload) -> list[bytes]:
 
 def fault_response(call: Call, kind: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """The answer AWS gives for a throttled call or a server error, in the service's protocol."""
+    if kind == "capacity":
+        if call.service == "ec2":
+            return "500 Internal Server Error", [("Content-Type", "text/xml")], ec2_error_xml(
+                "InsufficientInstanceCapacity", "We currently do not have sufficient capacity in the Availability Zone you requested.")
+        kind = "500"
     if call.service in ("ssm", "kms"):
         code, status = {"throttle": ("ThrottlingException", "400 Bad Request"),
                         "500": ("InternalServerError", "500 Internal Server Error"),

@@ -1,7 +1,7 @@
 """Injected faults: per action, per count, one kind each.
 
 Kinds: throttle (EC2 RequestLimitExceeded, S3 SlowDown, JSON ThrottlingException),
-500, 503, delay (seconds, then the call proceeds), drop (the connection is closed
+500, 503, capacity (EC2 InsufficientInstanceCapacity, a 500; elsewhere a plain 500), delay (seconds, then the call proceeds), drop (the connection is closed
 without an answer), stall (the transition the call starts does not complete until
 the fault is cleared). A fault fires on the next `count` calls of its action
 (`"*"` matches every action) and then disappears.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 
-KINDS = ("throttle", "500", "503", "delay", "drop", "stall")
+KINDS = ("throttle", "500", "503", "capacity", "delay", "drop", "stall")
 
 
 @dataclass
