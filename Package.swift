@@ -89,7 +89,7 @@ let package = Package(
         // Test fixtures shared by test targets: moto_server and scripted HTTP servers on 127.0.0.1.
         .target(
             name: "AWSTestSupport", dependencies: ["AWSKit"], path: "Tests/TestSupport",
-            exclude: ["scripted_server.py"], swiftSettings: strict),
+            exclude: ["scripted_server.py", "credential_servers.py"], swiftSettings: strict),
         .testTarget(name: "AWSKitTests", dependencies: ["AWSKit", "AWSTestSupport"], swiftSettings: strict),
         .testTarget(
             name: "RescueControllerTests", dependencies: ["RescueController", "AWSKit", "RescueModel"],
