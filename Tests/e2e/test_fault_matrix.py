@@ -98,8 +98,7 @@ def test_resume_finishes_after_a_kill(ec2, cloud, rescuer, tmp_path, step, when)
     assert ssh_ok(ssh_port(cloud, iid), new)
 
 
-@pytest.mark.parametrize("step,when", [(s, "after") for s in ("targetStopped", "attachedToRescue", "reportReceived", "rootReturned")]
-                         + [(s, "mid-wait") for s in ("rootDetached", "attachedToRescue", "detachedFromRescue", "rootReturned")])
+@pytest.mark.parametrize("step,when", [(s, "after") for s in STEPS] + [(s, "mid-wait") for s in WAITS])
 def test_rollback_restores_after_a_kill(ec2, cloud, rescuer, tmp_path, step, when):
     iid, lost, _, root, run_id = killed(ec2, rescuer, tmp_path, step, when)
     out = rescuer.run("rollback", run_id)
