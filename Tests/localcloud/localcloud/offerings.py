@@ -26,7 +26,9 @@ _BY_NAME, _BY_ID = "availability-zone", "availability-zone-id"
 class Offerings:
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._original = {kind: copy.deepcopy(INSTANCE_TYPE_OFFERINGS[kind]) for kind in (_BY_NAME, _BY_ID)}
+        # moto's rows of each (kind, region) changed here, copied when first changed (the whole
+        # table is large: copying it at start would slow every start down).
+        self._original: dict[tuple[str, str], list[dict]] = {}
         self._set: dict[tuple[str, str], tuple[str, ...]] = {}   # (region, zone) -> types
 
     def set_zone(self, backend, spec: dict) -> dict:
@@ -41,7 +43,9 @@ class Offerings:
         with self._lock:
             self._set[(region, zone)] = tuple(types)
             for kind, location in ((_BY_NAME, zone), (_BY_ID, zones[zone])):
-                rows = [r for r in INSTANCE_TYPE_OFFERINGS[kind].get(region, []) if r["Location"] != location]
+                current = INSTANCE_TYPE_OFFERINGS[kind].get(region, [])
+                self._original.setdefault((kind, region), copy.deepcopy(current))
+                rows = [r for r in current if r["Location"] != location]
                 rows += [{"InstanceType": t, "Location": location, "LocationType": kind} for t in types]
                 INSTANCE_TYPE_OFFERINGS[kind][region] = rows
         return {"region": region, "zone": zone, "types": list(types)}
@@ -49,9 +53,9 @@ class Offerings:
     def restore(self) -> None:
         with self._lock:
             self._set.clear()
-            for kind, table in self._original.items():
-                INSTANCE_TYPE_OFFERINGS[kind].clear()
-                INSTANCE_TYPE_OFFERINGS[kind].update(copy.deepcopy(table))
+            for (kind, region), rows in self._original.items():
+                INSTANCE_TYPE_OFFERINGS[kind][region] = rows
+            self._original.clear()
 
     def check_launch(self, backend, call: Call) -> None:
         if call.action != "RunInstances" or not self._set:
