@@ -35,7 +35,8 @@ def test_interrupted_spot_instance_stops_and_comes_back(endpoint, ec2, al2023):
     wait_states(lambda: state_of(ec2, iid), "stopped")
     described = ec2.describe_instances(InstanceIds=[iid])["Reservations"][0]["Instances"][0]
     assert described["StateReason"]["Code"] == "Server.SpotInstanceShutdown"
-    assert described["InstanceLifecycle"] == "spot"
+    assert (described["InstanceLifecycle"], described["SpotInstanceRequestId"]) == \
+        ("spot", request[0]["SpotInstanceRequestId"])
     control(endpoint, "spot/restore", {"instance_id": iid})
     assert wait_states(lambda: state_of(ec2, iid), "running")[0] == "pending"
     ec2.terminate_instances(InstanceIds=[iid])
