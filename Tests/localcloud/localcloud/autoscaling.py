@@ -6,7 +6,7 @@ and does what the group's health checks would.
   KMS key checks with the group's service-linked role as the caller); moto's launch config
   key pair is carried over (moto forgets it).
 - Instances moto terminates during a group call (scale-in, TerminateInstanceInAutoScalingGroup)
-  shut down like a TerminateInstances (runtime stopped, `shutting-down` first).
+  are `terminated` at once, as moto has it; their runtimes stop.
 - Health: "If the instance status is any state other than running ... [Auto Scaling] considers
   the instance to be unhealthy and launches a replacement" (EC2 Auto Scaling user guide,
   "Health checks for instances in an Auto Scaling group" / "Maintaining the number of
@@ -26,7 +26,6 @@ import time
 
 from moto.autoscaling.models import autoscaling_backends
 from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.ec2.models.instances import InstanceState
 
 from .account import ec2_backend
 from .calls import Call
@@ -52,8 +51,18 @@ class AutoScaling:
             if instance.id not in before:
                 self._launch(instance, region)
             elif instance.state == "terminated" and before[instance.id] not in ("shutting-down", "terminated"):
-                instance._state = InstanceState(before[instance.id], 0)
-                self.cloud.ec2._terminate_instance(backend, instance, "TerminateInstances")
+                self._stop_runtime(instance.id)
+
+    def _stop_runtime(self, instance_id: str) -> None:
+        """moto terminated it at once (scale-in, TerminateInstanceInAutoScalingGroup): its runtime ends too."""
+        layer = self.cloud.ec2
+        rec = layer.records.get(instance_id)
+        if rec is None:
+            return
+        rec.runtime_up = False
+        if rec.runtime is not None:
+            rec.worker.submit(layer._guarded, lambda runtime=rec.runtime: runtime.stop(force=True))
+        rec.worker.shutdown(wait=False)
 
     def _launch(self, instance, region: str) -> None:
         group = getattr(instance, "autoscaling_group", None)

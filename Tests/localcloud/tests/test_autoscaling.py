@@ -76,6 +76,7 @@ def test_group_instances_run_with_key_pair_user_data_and_ssh(endpoint, ec2, auto
     assert host == "127.0.0.1" and port > 0
     autoscaling.delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True)
     wait_states(lambda: state_of(ec2, iid), "terminated")
+    assert ssh_endpoint() is None, "the group's terminate ends the instance's runtime"
 
 
 def test_stopped_member_is_replaced_unless_standby_or_suspended(ec2, autoscaling, template):
