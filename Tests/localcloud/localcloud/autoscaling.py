@@ -10,8 +10,9 @@ and does what the group's health checks would.
 - Health: "If the instance status is any state other than running ... [Auto Scaling] considers
   the instance to be unhealthy and launches a replacement" (EC2 Auto Scaling user guide,
   "Health checks for instances in an Auto Scaling group" / "Maintaining the number of
-  instances"). An `InService` member that is `stopping`/`stopped` for the profile's
-  `asg_grace` seconds is marked Unhealthy, terminated and replaced. Not for `Standby` members
+  instances"). An `InService` member that is `stopping`/`stopped` (or terminated through EC2,
+  or by a launch that failed) for the profile's `asg_grace` seconds is marked Unhealthy,
+  terminated and replaced. Not for `Standby` members
   ("stop and start the instances ... without worrying about Amazon EC2 Auto Scaling
   terminating the instances as part of its health checks", "Temporarily remove instances
   from your Auto Scaling group"), nor while `HealthCheck` is suspended (no marking) or
@@ -29,6 +30,9 @@ from moto.core.models import DEFAULT_ACCOUNT_ID
 
 from .account import ec2_backend
 from .calls import Call
+
+# "any state other than running" is unhealthy; pending is a launch under way.
+UNHEALTHY_STATES = ("stopping", "stopped", "shutting-down", "terminated")
 
 
 class AutoScaling:
@@ -90,7 +94,7 @@ class AutoScaling:
         if member.lifecycle_state != "InService":
             self._unhealthy_since.pop(instance.id, None)
             return
-        if "HealthCheck" not in suspended and instance.state in ("stopping", "stopped"):
+        if "HealthCheck" not in suspended and instance.state in UNHEALTHY_STATES:
             since = self._unhealthy_since.setdefault(instance.id, now)
             if now - since >= self.cloud.profile.asg_grace:
                 member.health_status = "Unhealthy"

@@ -83,17 +83,20 @@ def test_stopped_member_is_replaced_unless_standby_or_suspended(ec2, autoscaling
     replaced = new_group(autoscaling, template, 2)
     no_replace = new_group(autoscaling, template, 1)
     no_check = new_group(autoscaling, template, 1)
+    by_hand = new_group(autoscaling, template, 1)
     autoscaling.suspend_processes(AutoScalingGroupName=no_replace, ScalingProcesses=["ReplaceUnhealthy"])
     autoscaling.suspend_processes(AutoScalingGroupName=no_check, ScalingProcesses=["HealthCheck"])
     in_service, standby = members(autoscaling, replaced)
     (unreplaced,) = members(autoscaling, no_replace)
     (unchecked,) = members(autoscaling, no_check)
-    everyone = [in_service, standby, unreplaced, unchecked]
+    (terminated,) = members(autoscaling, by_hand)
+    everyone = [in_service, standby, unreplaced, unchecked, terminated]
     for iid in everyone:
         wait_states(lambda iid=iid: state_of(ec2, iid), "running")
     autoscaling.enter_standby(AutoScalingGroupName=replaced, InstanceIds=[standby],
                               ShouldDecrementDesiredCapacity=True)
-    ec2.stop_instances(InstanceIds=everyone)
+    ec2.stop_instances(InstanceIds=everyone[:-1])
+    ec2.terminate_instances(InstanceIds=[terminated])   # through EC2, behind the group's back
 
     # The InService member goes and a new one takes its place, running like the first.
     wait_states(lambda: state_of(ec2, in_service), "terminated", timeout=GRACE + 20)
@@ -109,10 +112,12 @@ def test_stopped_member_is_replaced_unless_standby_or_suspended(ec2, autoscaling
     assert state_of(ec2, unreplaced) == "stopped"
     assert set(members(autoscaling, no_check)) == {unchecked}
     assert members(autoscaling, no_check)[unchecked]["HealthStatus"].lower() == "healthy"
+    wait_for(lambda: set(members(autoscaling, by_hand)) - {terminated})
+    assert terminated not in members(autoscaling, by_hand)
 
     # Resuming ReplaceUnhealthy replaces the member already marked unhealthy.
     autoscaling.resume_processes(AutoScalingGroupName=no_replace, ScalingProcesses=["ReplaceUnhealthy"])
     wait_states(lambda: state_of(ec2, unreplaced), "terminated", timeout=20)
     wait_for(lambda: set(members(autoscaling, no_replace)) - {unreplaced})
-    for group in (replaced, no_replace, no_check):
+    for group in (replaced, no_replace, no_check, by_hand):
         autoscaling.delete_auto_scaling_group(AutoScalingGroupName=group, ForceDelete=True)
