@@ -35,6 +35,18 @@ from .calls import Call
 UNHEALTHY_STATES = ("stopping", "stopped", "shutting-down", "terminated")
 
 
+def judge(lifecycle: str, state: str, health: str, suspended: frozenset[str], failing_for: float,
+          grace: float) -> tuple[bool, str, bool]:
+    """The group's health check on one member: (failing: its clock runs, its health status,
+    replace it now). `failing_for` is how long it has been seen failing (0 the first time)."""
+    if lifecycle != "InService":
+        return False, health, False
+    failing = "HealthCheck" not in suspended and state in UNHEALTHY_STATES
+    if failing and failing_for >= grace:
+        health = "Unhealthy"
+    return failing, health, health == "Unhealthy" and "ReplaceUnhealthy" not in suspended
+
+
 class AutoScaling:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
@@ -91,16 +103,15 @@ class AutoScaling:
 
     def _check(self, group, member, suspended: set[str], now: float, region: str) -> None:
         instance = member.instance
-        if member.lifecycle_state != "InService":
-            self._unhealthy_since.pop(instance.id, None)
-            return
-        if "HealthCheck" not in suspended and instance.state in UNHEALTHY_STATES:
-            since = self._unhealthy_since.setdefault(instance.id, now)
-            if now - since >= self.cloud.profile.asg_grace:
-                member.health_status = "Unhealthy"
+        since = self._unhealthy_since.get(instance.id, now)
+        failing, health, replace = judge(member.lifecycle_state, instance.state, member.health_status,
+                                         frozenset(suspended), now - since, self.cloud.profile.asg_grace)
+        if failing:
+            self._unhealthy_since.setdefault(instance.id, now)
         else:
             self._unhealthy_since.pop(instance.id, None)
-        if member.health_status == "Unhealthy" and "ReplaceUnhealthy" not in suspended:
+        member.health_status = health
+        if replace:
             self._replace(group, member, suspended, region)
 
     def _replace(self, group, member, suspended: set[str], region: str) -> None:

@@ -13,8 +13,27 @@ import uuid
 import pytest
 
 from conftest import client, state_of, wait_states
+from localcloud.autoscaling import judge
 
 GRACE = 3.0   # the fast profile's asg_grace
+
+
+NONE: frozenset[str] = frozenset()
+
+
+@pytest.mark.parametrize("lifecycle, state, health, suspended, failing_for, expected", [
+    ("InService", "running", "Healthy", NONE, 0, (False, "Healthy", False)),
+    ("InService", "stopped", "Healthy", NONE, 0, (True, "Healthy", False)),          # the grace runs
+    ("InService", "stopping", "Healthy", NONE, GRACE, (True, "Unhealthy", True)),
+    ("InService", "terminated", "Healthy", NONE, GRACE, (True, "Unhealthy", True)),
+    ("InService", "pending", "Healthy", NONE, GRACE, (False, "Healthy", False)),     # a launch under way
+    ("Standby", "stopped", "Healthy", NONE, GRACE, (False, "Healthy", False)),
+    ("InService", "stopped", "Healthy", frozenset({"HealthCheck"}), GRACE, (False, "Healthy", False)),
+    ("InService", "stopped", "Healthy", frozenset({"ReplaceUnhealthy"}), GRACE, (True, "Unhealthy", False)),
+    ("InService", "running", "Unhealthy", NONE, 0, (False, "Unhealthy", True)),      # SetInstanceHealth
+])
+def test_health_check_judges_a_member(lifecycle, state, health, suspended, failing_for, expected):
+    assert judge(lifecycle, state, health, suspended, failing_for, GRACE) == expected
 
 
 @pytest.fixture(scope="module")
