@@ -15,7 +15,7 @@ from moto.iam.models import get_account_id_from, iam_backends
 from moto.kms.models import kms_backends
 
 from .calls import Call
-from .kms_policy import Caller, Request, allows
+from .kms_policy import Caller, Request, decide
 
 # The identity EC2 Auto Scaling launches with (its service-linked role), for ASG launches.
 AUTOSCALING_ROLE = "role/aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling"
@@ -64,15 +64,17 @@ _MISSING = _MissingKey()
 
 
 
-def may_create_grant(key, caller: Caller, region: str, for_aws_resource: bool) -> bool:
-    """Whether the key policy lets `caller` call kms:CreateGrant (directly or through EC2)."""
-    if key.key_state != "Enabled":
-        return False
+def grant_decision(key, caller: Caller, region: str, for_aws_resource: bool) -> str:
+    """kms_policy.decide for kms:CreateGrant by `caller`, directly or through EC2."""
     context = {"kms:calleraccount": caller.account,
                "kms:grantisforawsresource": "true" if for_aws_resource else "false"}
     if for_aws_resource:
         context["kms:viaservice"] = f"ec2.{region}.amazonaws.com"
-    return allows(key.policy, Request("kms:CreateGrant", key.arn, caller, context))
+    return decide(key.policy, Request("kms:CreateGrant", key.arn, caller, context))
+
+
+def may_create_grant(key, caller: Caller, region: str, for_aws_resource: bool) -> bool:
+    return key.key_state == "Enabled" and grant_decision(key, caller, region, for_aws_resource) == "allow"
 
 
 def create_grant_answer(environ: dict, call: Call) -> tuple[str, list, bytes] | None:
@@ -91,11 +93,14 @@ def create_grant_answer(environ: dict, call: Call) -> tuple[str, list, bytes] | 
     key = customer_key(call.region, params.get("KeyId"), caller.account)
     if key is None or key is _MISSING:
         return None   # moto answers NotFoundException as KMS does
-    if not may_create_grant(key, caller, call.region, for_aws_resource=False):
+    decision = grant_decision(key, caller, call.region, for_aws_resource=False)
+    if decision != "allow":
         who = next(iter(caller.arns), f"arn:aws:iam::{caller.account}:root")
+        why = ("with an explicit deny in a resource-based policy" if decision == "explicit-deny"
+               else "because no resource-based policy allows the kms:CreateGrant action")
         return _json_error("AccessDeniedException",
-                           f"User: {who} is not authorized to perform: kms:CreateGrant on resource: "
-                           f"{key.arn} because no resource-based policy allows the kms:CreateGrant action")
+                           f"User: {who} is not authorized to perform: kms:CreateGrant on resource: {key.arn} "
+                           f"{why}. Ask the key's administrator to allow kms:CreateGrant in its key policy.")
     if params.get("DryRun") is True:
         return _json_error("DryRunOperationException",
                            "The request would have succeeded, but the DryRun option is set.")

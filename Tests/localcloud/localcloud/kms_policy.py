@@ -35,13 +35,16 @@ class Request:
     context: dict[str, str] = field(default_factory=dict)   # condition keys, lower case
 
 
+def decide(policy: str | dict | None, request: Request) -> str:
+    """"allow", "explicit-deny" (a Deny applies) or "implicit-deny" (no Allow applies)."""
+    effects = {str(s.get("Effect", "")).lower() for s in _statements(policy) if _applies(s, request)}
+    if "deny" in effects:
+        return "explicit-deny"
+    return "allow" if "allow" in effects else "implicit-deny"
+
+
 def allows(policy: str | dict | None, request: Request) -> bool:
-    """True when the key policy lets `request` through (no Deny, at least one Allow)."""
-    statements = _statements(policy)
-    applying = [s for s in statements if _applies(s, request)]
-    if any(str(s.get("Effect", "")).lower() == "deny" for s in applying):
-        return False
-    return any(str(s.get("Effect", "")).lower() == "allow" for s in applying)
+    return decide(policy, request) == "allow"
 
 
 def _statements(policy: str | dict | None) -> list[dict]:

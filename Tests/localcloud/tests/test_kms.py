@@ -8,7 +8,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client, launch, state_of, wait_states
-from localcloud.kms_policy import Caller, Request, allows
+from localcloud.kms_policy import Caller, Request, allows, decide
 
 ACCOUNT = "123456789012"
 ROOT = f"arn:aws:iam::{ACCOUNT}:root"
@@ -71,6 +71,12 @@ VIA_EC2 = {"kms:grantisforawsresource": "true", "kms:viaservice": "ec2.us-east-1
 ])
 def test_key_policy_decides_create_grant(statements, caller, context, allowed):
     assert allows(policy(*statements), Request("kms:CreateGrant", KEY, caller, context)) is allowed
+
+
+def test_decision_tells_an_explicit_deny_from_a_missing_allow():
+    request = Request("kms:CreateGrant", KEY, BOB)
+    assert decide(policy(ADMIN, DENY_GRANTS), request) == "explicit-deny"
+    assert decide(policy({**ADMIN, "Action": "kms:Decrypt"}), request) == "implicit-deny"
 
 
 def test_unreadable_policy_allows_nothing():
@@ -168,9 +174,11 @@ def test_create_grant_dry_run_answers_by_key_policy(endpoint, kms):
 
     assert dry_run("alice") == "DryRunOperationException"
     assert dry_run("bob") == "AccessDeniedException"
-    bob = client(endpoint, "kms", keys["bob"])
-    assert error_code(lambda: bob.create_grant(KeyId=key, GranteePrincipal=ROOT, Operations=["Decrypt"])) \
-        == "AccessDeniedException"
+    with pytest.raises(ClientError) as denied:
+        client(endpoint, "kms", keys["bob"]).create_grant(KeyId=key, GranteePrincipal=ROOT, Operations=["Decrypt"])
+    message = denied.value.response["Error"]["Message"]
+    assert "user/kms-bob is not authorized to perform: kms:CreateGrant" in message
+    assert "no resource-based policy allows" in message
     granted = client(endpoint, "kms", keys["alice"]).create_grant(KeyId=key, GranteePrincipal=ROOT,
                                                                   Operations=["Decrypt"])
     assert granted["GrantId"]
