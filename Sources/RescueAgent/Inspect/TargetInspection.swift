@@ -11,6 +11,11 @@ public struct TargetInspection: Sendable {
     public var selinuxLabel: String?
     public var hostKeys: [RescueReport.HostKey]
     public var warnings: [RescueReport.Warning]
+    /// What the writer needs to judge ownership and sshd's StrictModes: the config's value, account
+    /// names by uid, and the user's groups (primary and those of /etc/group that list them).
+    public var strictModes = true
+    public var accountNames: [UInt32: String] = [:]
+    public var userGroups: Set<UInt32> = []
 
     public static func inspect(
         _ files: some TargetFiles, userOverride: String?, keys: [PublicKey]
@@ -58,9 +63,13 @@ public struct TargetInspection: Sendable {
             warnings.append(.init(.selinuxLabelDefaulted, "the target's SELinux policy files do not say how to label ~/.ssh; used \(chosen)"))
         }
         warnings += sshd.unreadable.map { .init(.sshdConfigUnreadable, "\($0) on the target could not be read") }
-        return TargetInspection(
+        var found = TargetInspection(
             distro: distro, user: user, userReason: chosen.reason, keysFile: keysFile,
             selinuxLabel: label.label, hostKeys: HostKeys.read(files), warnings: warnings)
+        found.strictModes = sshd.strictModes
+        found.accountNames = Dictionary(passwd.map { ($0.uid, $0.name) }, uniquingKeysWith: { first, _ in first })
+        found.userGroups = Set(groups.filter { $0.gid == user.gid || $0.members.contains(user.name) }.map(\.gid) + [user.gid])
+        return found
     }
 }
 
