@@ -7,26 +7,17 @@ import os
 import pytest
 
 from kr.marks import needs_root
-from kr import disks
 from kr.agent import assert_refused
 from kr.ownership import CASES, ownership_root
 from kr.sandbox import HUNG, run_sandboxed
-from kr.verify import key_lines, manifest_diff, tree_manifest
+from kr.verify import image_manifest, key_lines, manifest_diff, root_image
 
 pytestmark = needs_root
 
 
 def make_image(scratch, case, key):
     src = ownership_root(os.path.join(scratch, "src"), case, key.line)
-    img = os.path.join(scratch, f"{case}.img")
-    disks.gpt(img, 64, [(1, None, disks.LINUX)])
-    disks.ext4_from_dir(img, 1, src)
-    return img
-
-
-def image_manifest(img):
-    with disks.loop(img, 1, read_only=True) as dev, disks.mounted(dev, "ext4", "ro") as root:
-        return tree_manifest(root)
+    return root_image(os.path.join(scratch, f"{case}.img"), src)
 
 
 @pytest.mark.parametrize("case", CASES)
