@@ -145,3 +145,15 @@ def test_a_world_writable_home_is_refused_by_the_agent_as_by_sshd(agent, debian_
     login, log = _ssh_output(img, scratch, key, host_keys, "true")
     assert login.returncode != 0, "sshd accepted a key under a world-writable home"
     assert f"bad ownership or modes for directory /home/{USER}" in log, log
+
+
+def test_a_group_writable_home_in_the_users_own_group_is_accepted_as_by_debians_sshd(
+        agent, debian_images, key, scratch):
+    """Debian patches sshd to accept a group-writable path whose group holds the user alone (umask 002
+    with per-user groups); the agent, judging a Debian target, accepts it too, and sshd lets the key in."""
+    img, host_keys = _debian_copy(debian_images, scratch)
+    _write_keys(img, "", home_mode=0o775)
+    result = run_agent(agent, "inject", "--image", img, "--public-key", key.public, "--json")
+    assert result.rc == 0, str(result)
+    login, log = _ssh_output(img, scratch, key, host_keys, "true")
+    assert login.returncode == 0, f"login refused: {login.stderr}\n{log}"

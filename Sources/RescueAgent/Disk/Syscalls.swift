@@ -25,9 +25,9 @@ enum Syscalls {
         _ = try retrying { kr_umount2(target, flags) }
     }
 
-    /// Opens `path`. The corresponding C function is `open`.
-    static func open(_ path: String, _ flags: Int32) throws(Errno) -> Int32 {
-        try retrying { Glibc.open(path, flags | O_CLOEXEC) }
+    /// Opens `path` (`mode` for a file it creates). The corresponding C function is `open`.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(Errno) -> Int32 {
+        try retrying { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
     /// Opens `path` beneath the directory `dirfd`, symlinks resolved as if `dirfd` were `/`.

@@ -50,13 +50,13 @@ public enum Injector {
             report.warnings = found.warnings
             report.keyFingerprint = request.keys.first?.fingerprint
             try mountHomeIfSeparate(found.user.home, root, target, &report)
-            let written = try KeyWriter.write(
-                KeyWriteRequest(
-                    home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
-                    keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
-                    backup: request.backup, selinuxLabel: found.selinuxLabel, userName: found.user.name,
-                    groups: found.userGroups, accountNames: found.accountNames, strictModes: found.strictModes),
-                in: root)
+            var write = KeyWriteRequest(
+                home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
+                keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
+                backup: request.backup, selinuxLabel: found.selinuxLabel, userName: found.user.name,
+                groups: found.userGroups, accountNames: found.accountNames, strictModes: found.strictModes)
+            write.privateGroups = found.privateGroups
+            let written = try KeyWriter.write(write, in: root)
             report.backupPath = written.backupPath
             report.warnings += written.keysBehindOptions.map { line in
                 .init(

@@ -16,6 +16,9 @@ public struct TargetInspection: Sendable {
     public var strictModes = true
     public var accountNames: [UInt32: String] = [:]
     public var userGroups: Set<UInt32> = []
+    /// On Debian and Ubuntu, whose sshd accepts a group-writable path in a group of the user alone:
+    /// those groups.
+    public var privateGroups: Set<UInt32> = []
 
     public static func inspect(
         _ files: some TargetFiles, userOverride: String?, keys: [PublicKey]
@@ -68,7 +71,13 @@ public struct TargetInspection: Sendable {
             selinuxLabel: label.label, hostKeys: HostKeys.read(files), warnings: warnings)
         found.strictModes = sshd.strictModes
         found.accountNames = Dictionary(passwd.map { ($0.uid, $0.name) }, uniquingKeysWith: { first, _ in first })
-        found.userGroups = Set(groups.filter { $0.gid == user.gid || $0.members.contains(user.name) }.map(\.gid) + [user.gid])
+        let release = osRelease.map(OSRelease.parse) ?? [:]
+        let family = "\(release["ID"] ?? "") \(release["ID_LIKE"] ?? "")".lowercased().split(separator: " ")
+        if family.contains("debian") || family.contains("ubuntu") {
+            found.privateGroups = LoginPathCheck.privateGroups(of: user, passwd: passwd, groups: groups)
+        }
+        let listed = groups.filter { $0.gid == user.gid || $0.members.contains(user.name) }
+        found.userGroups = Set(listed.map(\.gid) + [user.gid])
         return found
     }
 }

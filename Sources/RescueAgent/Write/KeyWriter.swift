@@ -29,6 +29,8 @@ public struct KeyWriteRequest: Sendable {
     public var accountNames: [UInt32: String]
     /// The target's sshd_config `StrictModes` (default yes).
     public var strictModes: Bool
+    /// Groups in which the target's sshd accepts a group-writable path of the user's (Debian, Ubuntu).
+    public var privateGroups: Set<UInt32> = []
 
     public init(
         home: String, uid: UInt32, gid: UInt32, keysFile: String, keys: [PublicKey], runID: String,
@@ -52,7 +54,9 @@ public struct KeyWriteRequest: Sendable {
         self.strictModes = strictModes
     }
 
-    var account: LoginAccount { LoginAccount(name: userName, uid: uid, groups: groups, names: accountNames) }
+    var account: LoginAccount {
+        LoginAccount(name: userName, uid: uid, groups: groups, names: accountNames, privateGroups: privateGroups)
+    }
 }
 
 public struct KeyWriteResult: Equatable, Sendable {

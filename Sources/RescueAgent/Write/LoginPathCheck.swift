@@ -17,6 +17,9 @@ struct LoginAccount: Equatable, Sendable {
     var groups: Set<UInt32>
     /// Names of the target's accounts by uid, to name owners in refusals.
     var names: [UInt32: String] = [:]
+    /// Groups whose only member is the user, where the target's sshd accepts a group-writable path
+    /// of the user's (Debian's and Ubuntu's "allow harmless group-writability" patch); else empty.
+    var privateGroups: Set<UInt32> = []
 
     func owner(_ uid: UInt32) -> String { names[uid].map { "\($0) (uid \(uid))" } ?? "uid \(uid)" }
 }
@@ -55,12 +58,28 @@ enum LoginPathCheck {
         if node.uid != 0 && node.uid != account.uid {
             return "\(node.path) is owned by \(account.owner(node.uid)), not by \(account.name) or root"
         }
-        if node.mode & 0o022 != 0 {
+        let harmless = node.uid == account.uid && account.privateGroups.contains(node.gid)
+        if node.mode & (harmless ? 0o002 : 0o022) != 0 {
             let who =
                 node.mode & 0o020 != 0 ? (node.mode & 0o002 != 0 ? "its group and others" : "its group") : "others"
             return "\(node.path) is writable by \(who) (mode \(octal(node.mode)))"
         }
         return nil
+    }
+
+    /// Groups that hold the user and no one else, as Debian's sshd counts them: every account whose
+    /// primary group it is is the user, its member list is empty or just the user, and someone is in it.
+    static func privateGroups(of user: PasswdEntry, passwd: [PasswdEntry], groups: [GroupEntry]) -> Set<UInt32> {
+        var primary: [UInt32: [UInt32]] = [:]
+        for entry in passwd { primary[entry.gid, default: []].append(entry.uid) }
+        return Set(
+            groups.filter { group in
+                let owners = primary[group.gid] ?? []
+                guard owners.allSatisfy({ $0 == user.uid }), group.members.isEmpty || group.members == [user.name] else {
+                    return false
+                }
+                return !owners.isEmpty || !group.members.isEmpty
+            }.map(\.gid))
     }
 
     /// The permission class that applies to the account, as the kernel picks it (owner, else group, else other).

@@ -11,9 +11,11 @@ struct KeyOwnershipTests {
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new@test")
     static let shadow = "root:$6$secret:19000:0:99999:7:::\n"
 
-    /// debian() plus a second account, bob (1001), and an sshd_config.
+    /// debian() plus a second account, bob (1001), and an sshd_config; Fedora's os-release, whose
+    /// sshd is upstream's (Debian's accepts more: see groupWritableHomeInAPrivateGroup).
     func target(sshd: String = "") -> TempRoot {
         let t = TempRoot.debian()
+        t.file("/etc/os-release", "ID=fedora\n")
         t.file(
             "/etc/passwd",
             "root:x:0:0:root:/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\nbob:x:1001:1001::/home/bob:/bin/bash\n"
@@ -131,5 +133,18 @@ struct KeyOwnershipTests {
         let lines = try #require(t.read("/home/admin/.ssh/authorized_keys")).split(separator: "\n")
         #expect(lines.count == 3 && lines[1] == Self.key.line && lines[2].hasPrefix("command="))
         #expect(inject(t).alreadyPresent)
+    }
+
+    /// On Debian (TempRoot.debian) a group-writable home is fine when its group is admin's alone, as
+    /// Debian's sshd judges it; the same home on Fedora, or with bob in the group, is refused.
+    @Test(arguments: [("debian", "admin:x:1000:\n", true), ("fedora", "admin:x:1000:\n", false), ("debian", "admin:x:1000:bob\n", false)])
+    func groupWritableHomeInAPrivateGroup(_ distro: String, _ group: String, _ accepted: Bool) throws {
+        let t = target()
+        t.file("/etc/os-release", "ID=\(distro)\n")
+        t.file("/etc/group", "root:x:0:\n" + group)
+        t.set("/home/admin", mode: 0o775, owner: (1000, 1000))
+        let report = inject(t)
+        #expect(report.ok == accepted, "\(report.error?.message ?? "")")
+        #expect(try #require(t.stat("/home/admin")).st_mode & 0o7777 == 0o775)
     }
 }

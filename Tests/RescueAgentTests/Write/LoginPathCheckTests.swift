@@ -89,4 +89,27 @@ import Testing
         #expect(KeysFilePolicy.contentRefusal([0x7f, 0x45, 0x4c, 0x46, 0], mode: 0o755) != nil)
         #expect(KeysFilePolicy.contentRefusal([], mode: 0o4755) != nil)
     }
+
+    /// Debian's and Ubuntu's sshd accept a group-writable path of the user's in a group of the user alone.
+    @Test func privateGroupsAreThoseOfTheUserAlone() {
+        let user = PasswdEntry(name: "admin", uid: 1000, gid: 1000, home: "/home/admin", shell: "/bin/bash")
+        let passwd = [
+            user, PasswdEntry(name: "bob", uid: 1001, gid: 1001, home: "/home/bob", shell: "/bin/bash"),
+            PasswdEntry(name: "app", uid: 1002, gid: 1003, home: "/srv", shell: "/bin/sh"),
+        ]
+        let groups = [
+            GroupEntry(name: "admin", gid: 1000, members: []), GroupEntry(name: "bob", gid: 1001, members: []),
+            GroupEntry(name: "ops", gid: 1002, members: ["admin"]), GroupEntry(name: "web", gid: 1003, members: ["admin"]),
+            GroupEntry(name: "empty", gid: 1004, members: []), GroupEntry(name: "two", gid: 1005, members: ["admin", "bob"]),
+        ]
+        #expect(LoginPathCheck.privateGroups(of: user, passwd: passwd, groups: groups) == [1000, 1002])
+        var debian = admin
+        debian.privateGroups = [1000]
+        let home = node("/home/admin", 1000, 0o775, gid: 1000)
+        let dirs = chain(home: home)
+        #expect(LoginPathCheck.strictModesProblem(file: file, directories: dirs, home: home.path, account: debian) == nil)
+        #expect(LoginPathCheck.strictModesProblem(file: file, directories: dirs, home: home.path, account: admin) != nil)
+        let worldWritable = chain(home: node("/home/admin", 1000, 0o777, gid: 1000))
+        #expect(LoginPathCheck.strictModesProblem(file: file, directories: worldWritable, home: home.path, account: debian) != nil)
+    }
 }

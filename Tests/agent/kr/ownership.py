@@ -55,6 +55,12 @@ def _shared_home(root):
     write(f"{root}/srv/app/.ssh/authorized_keys", OLD_KEY + "\n", 0o600, 1001, 1001)
 
 
+def _bob_in_ubuntus_group(root):
+    with open(f"{root}/etc/group") as f:
+        text = f.read().replace("\nubuntu:x:1000:\n", "\nubuntu:x:1000:bob\n")
+    write(f"{root}/etc/group", text)
+
+
 def _mode(path, mode):
     return lambda root: os.chmod(root + path, mode)
 
@@ -91,9 +97,12 @@ CASES = {
     # sshd's StrictModes: refused before writing, nothing changed.
     "home_owned_by_another_uid": Case(lambda r: os.chown(f"{r}/home/ubuntu", 1001, 1001), "StrictModes",
                                       ["/home/ubuntu"]),
-    "home_group_writable": Case(_mode("/home/ubuntu", 0o775), "StrictModes", ["/home/ubuntu"]),
+    # Ubuntu's sshd accepts a group-writable path whose group holds the user alone; not with bob in it.
+    "home_group_writable_private_group_on_ubuntu": Case(_mode("/home/ubuntu", 0o775), None, ["/home/ubuntu"]),
+    "home_group_writable_shared_group": Case(_then(_mode("/home/ubuntu", 0o775), _bob_in_ubuntus_group),
+                                             "StrictModes", ["/home/ubuntu"]),
     "ssh_dir_world_writable": Case(_then(_existing(0o600), _mode("/home/ubuntu/.ssh", 0o777)), "StrictModes", PATH),
-    "keys_file_group_writable": Case(_existing(0o660), "StrictModes", PATH),
+    "keys_file_group_writable_shared_group": Case(_then(_existing(0o660), _bob_in_ubuntus_group), "StrictModes", PATH),
     "strictmodes_no_accepts_group_writable_home": Case(
         _then(_mode("/home/ubuntu", 0o775), lambda r: _sshd(r, "StrictModes no")), None, ["/home/ubuntu"]),
     # sshd reads the file as the user.
