@@ -79,9 +79,11 @@ public struct KeyWriteResult: Equatable, Sendable {
 /// StrictModes (or the user's own access) would make the login fail on. The file is replaced
 /// atomically (temp file, fchown, fchmod, fsync, rename, fsync of the directory) and read back.
 public enum KeyWriter {
-    public static func write(_ request: KeyWriteRequest, in root: SafeRoot, now: Date = Date()) throws(RescueReport
-        .Failure) -> KeyWriteResult
-    {
+    public typealias Failure = RescueReport.Failure
+
+    public static func write(
+        _ request: KeyWriteRequest, in root: SafeRoot, now: Date = Date()
+    ) throws(Failure) -> KeyWriteResult {
         do {
             return try perform(request, root, now)
         } catch {
@@ -113,8 +115,10 @@ public enum KeyWriter {
         let dir = try place.createMissing(r)
         defer { if dir != place.deepest { Syscalls.close(dir) } }
         let inHome = place.underHome
-        if inHome, place.missing.isEmpty, let label = r.selinuxLabel {
-            try attempt("set the SELinux label of \(TargetPath.split(r.keysFile).parent)") { () throws(Errno) in
+        // The directory holding the file gets ssh_home_t when it is below the home (.ssh), never the home itself.
+        let parent = TargetPath.split(r.keysFile).parent
+        if inHome, place.missing.isEmpty, parent != r.home, let label = r.selinuxLabel {
+            try attempt("set the SELinux label of \(parent)") { () throws(Errno) in
                 try Syscalls.setExtendedAttribute(dir, "security.selinux", Array(label.utf8) + [0])
             }
         }
@@ -125,7 +129,7 @@ public enum KeyWriter {
                 try AtomicFile.replace(
                     in: dir, name: backupName, content: existing.bytes, owner: existing.owner, mode: existing.mode,
                     label: existing.label, path: r.keysFile)
-                result.backupPath = TargetPath.join(TargetPath.split(r.keysFile).parent, backupName)
+                result.backupPath = TargetPath.join(parent, backupName)
             }
             let owner = existing?.owner ?? (r.uid, r.gid)
             let label = inHome ? computed : (existing?.label ?? computed)
