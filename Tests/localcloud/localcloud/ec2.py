@@ -17,7 +17,7 @@ from typing import Callable
 
 from moto.ec2.models.instances import InstanceState
 
-from . import ec2rules, ec2xml, publicip, statereason
+from . import ec2_kms, ec2rules, ec2xml, publicip, statereason
 from .calls import Call
 from .devices import is_nitro
 from .disks import DiskStore, first_partition, install_public_key
@@ -69,6 +69,7 @@ class EC2Layer(VolumeActions):
         return handler(backend, call) if handler else None
 
     def after(self, backend, call: Call, known_instances: set[str]) -> None:
+        ec2_kms.drop_refused_volume(backend, call)
         self.reconcile_disks(backend)
         if call.action == "RunInstances":
             for instance in backend.all_instances():
@@ -128,7 +129,8 @@ class EC2Layer(VolumeActions):
                 install_public_key(image, seed.login_user, public_key)
 
         rec.worker.submit(self._guarded, install_key)
-        self._boot(instance, rec, self.cloud.profile.run, "RunInstances")
+        if not ec2_kms.refuse_launch(self, instance, call, "terminated"):
+            self._boot(instance, rec, self.cloud.profile.run, "RunInstances")
 
     def _boot(self, instance, rec: InstanceRecord, delay: float, action: str) -> None:
         """pending now; the runtime starts; running once both the delay and the start are done."""
@@ -196,14 +198,17 @@ class EC2Layer(VolumeActions):
         for instance in instances:
             prev = instance.state
             if prev == "stopped":
-                self.start_now(instance, "StartInstances")
+                self.start_now(instance, "StartInstances", call)
             changes.append((instance.id, prev, instance.state))
         return ec2xml.state_changes("StartInstances", changes)
 
-    def start_now(self, instance, action: str) -> None:
-        """A stopped instance starts (StartInstances, or EC2 itself for a Spot Instance)."""
+    def start_now(self, instance, action: str, call: Call | None = None) -> None:
+        """A stopped instance starts: StartInstances (`call`, whose caller must be able to use the
+        volumes' KMS keys), or EC2 itself for a Spot Instance."""
         instance.start()
         publicip.after_start(instance.ec2_backend, instance)
+        if call is not None and ec2_kms.refuse_launch(self, instance, call, "stopped"):
+            return
         self._boot(instance, self._record(instance), self.cloud.profile.start, action)
 
     def _stop(self, backend, call: Call) -> bytes:

@@ -22,6 +22,8 @@ class Profile:
     throttles: bool = False  # EC2 request token buckets (ratelimit.py)
     settle: float = 0.0      # a new id stays invisible to Describe* this long (consistency.py)
     console_lag: float = 0.0  # GetConsoleOutput shows a transition's output this long after it (console.py)
+    launch_fail: float = 1.0  # pending → stopped/terminated of a launch refused for its KMS key (ec2_kms.py)
+    asg_grace: float = 3.0    # a stopped InService Auto Scaling member → terminated and replaced (autoscaling.py)
 
 
 REALISTIC = Profile(
@@ -51,6 +53,12 @@ REALISTIC = Profile(
     settle=2.0,
     # GetConsoleOutput: output "posted shortly after an instance transition state"; no figure: 30 s.
     console_lag=30.0,
+    # AWS Knowledge Center (kms-iam-ec2-permission): the instance goes from pending to stopped
+    # "immediately"; no figure is published: 3 s.
+    launch_fail=3.0,
+    # EC2 Auto Scaling user guide (health checks): checks run "periodically", no interval is
+    # published: 30 s from the stop to the group's terminate.
+    asg_grace=30.0,
 )
 
 FAST = Profile(name="fast", run=2.0, start=1.5, stop=1.5, terminate=1.0,
