@@ -222,7 +222,7 @@ public final class RescueEngine: @unchecked Sendable {
     }
 
     func attachToRescue(_ record: inout RunRecord) async throws {
-        guard let rescue = record.rescueInstanceID else { throw ControllerError("no rescue instance recorded") }
+        guard let rescue = record.rescueInstanceID else { throw ControllerError("the journal names no rescue host to attach the root volume to") }
         let marketplace = record.plan.target.hasProductCodes
         _ = try await ec2.wait(EC2Waiters.instanceRunning, instanceIds: [rescue], schedule: timing.instanceState) { p in
             self.events(.waiting(step: "rescue running", observed: p.observed, elapsed: p.elapsed))
@@ -478,9 +478,4 @@ struct NoCapacity: Error {
 struct AgentFailed: Error, CustomStringConvertible {
     var failure: RescueReport.Failure
     var description: String { failure.description }
-}
-
-public struct ControllerError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

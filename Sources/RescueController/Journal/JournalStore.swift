@@ -44,8 +44,14 @@ public final class JournalStore: @unchecked Sendable {
         guard rename(temp.path, path(of: record.runID).path) == 0 else {
             throw JournalError.io("cannot replace \(path(of: record.runID).path): \(String(cString: strerror(errno)))")
         }
+        // The rename is durable only once the directory is synced.
         let dir = open(runs.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 { fsync(dir); close(dir) }
+        guard dir >= 0, fsync(dir) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if dir >= 0 { close(dir) }
+            throw JournalError.io("cannot sync \(runs.path): \(reason)")
+        }
+        close(dir)
     }
 
     public func load(_ runID: String) throws -> RunRecord? {
@@ -72,9 +78,14 @@ public final class JournalStore: @unchecked Sendable {
         let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError.io("cannot open \(file)") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            // The holder wrote its pid into the lock file when it took the lock.
+            let holder = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             close(fd)
-            throw JournalError.locked("run \(runID) is being worked on by another keyrescue process on this machine")
+            throw ControllerError.runLocked(runID, pid: holder)
         }
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         locks[runID] = fd
     }
 
