@@ -115,17 +115,17 @@ enum AgentIO {
     static func writeReport(_ report: RescueReport, to path: String) throws {
         let bytes = try WireFormat.encode(report)
         let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw ReportNotWritten(path: path, reason: String(cString: strerror(errno))) }
         defer { close(fd) }
         // A short or failed write would leave a truncated report for the bootstrap script to upload.
         var offset = 0
         while offset < bytes.count {
             let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
             if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
+            guard n > 0 else { throw ReportNotWritten(path: path, reason: String(cString: strerror(errno))) }
             offset += n
         }
-        guard fsync(fd) == 0 else { throw ValidationError("cannot sync the report \(path): \(String(cString: strerror(errno)))") }
+        guard fsync(fd) == 0 else { throw ReportNotWritten(path: path, reason: "fsync: \(String(cString: strerror(errno)))") }
     }
 
     static func readSmallFile(_ path: String) -> [UInt8]? {
@@ -144,7 +144,20 @@ enum AgentIO {
     }
 }
 
+/// `run --report PATH` could not write the report: not a usage error (64) but an I/O one, with
+/// its own exit status so the bootstrap script's log tells the two apart.
+struct ReportNotWritten: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String {
+        "cannot write the report to \(path): \(reason); the report is still on the console line above (the controller reads it there)"
+    }
+}
+
 enum ExitCodes {
+    /// The report file could not be written (sysexits' EX_IOERR).
+    static let reportNotWritten: Int32 = 74
+
     static func code(for error: RescueErrorCode?) -> Int32 {
         switch error {
         case nil: 0
@@ -161,7 +174,8 @@ enum ExitCodes {
     static let table = """
         2 invalid public key or job; 3 disk, root filesystem or mount problem; 4 no usable login user \
         or home; 5 refused an unsafe path (symlink or `..`); 6 writing or reading back failed; \
-        7 unsupported configuration; 70 internal error; 64 bad arguments.
+        7 unsupported configuration; 70 internal error; 74 the report file could not be written; \
+        64 bad arguments.
         """
 }
 

@@ -3,6 +3,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import RescueController
+import RescueModel
 
 struct AWSOptions: ParsableArguments {
     @Option(help: "AWS region (else AWS_REGION, AWS_DEFAULT_REGION, the profile, IMDS).") var region: String?
@@ -16,7 +17,8 @@ struct AWSOptions: ParsableArguments {
     func client() async throws -> AWSClient {
         let env = ProcessInfo.processInfo.environment
         let logger = Self.logger(verbose: verbose)
-        let transport = CurlTransport(logger: logger)
+        let userAgent = "keyrescue/\(KeyrescueVersion.current)"
+        let transport = CurlTransport(configuration: .init(userAgent: userAgent), logger: logger)
         // Only its transport, retries and logger serve: each role assumption sends to its request's endpoint.
         let assumerService = ServiceClient(
             service: "sts", endpoint: URL(fileURLWithPath: "/"), region: region ?? "us-east-1",
@@ -34,7 +36,9 @@ struct AWSOptions: ParsableArguments {
             throw ControllerError.credentialsMissing("\(error)")
         }
         let configured =
-            config.caBundle.map { CurlTransport(configuration: .init(caBundle: $0), logger: logger) } ?? transport
+            config.caBundle.map {
+                CurlTransport(configuration: .init(caBundle: $0, userAgent: userAgent), logger: logger)
+            } ?? transport
         return AWSClient(config: config, transport: configured, logger: logger)
     }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import RescueController
+import RescueModel
 
 @main
 struct Keyrescue: AsyncParsableCommand {
@@ -8,6 +9,7 @@ struct Keyrescue: AsyncParsableCommand {
         commandName: "keyrescue",
         abstract: "Reset the SSH key of an EC2 instance whose private key is lost.",
         discussion: ExitStatus.table,
+        version: KeyrescueVersion.current,
         subcommands: [Reset.self, Plan.self, Runs.self, Status.self, Resume.self, Rollback.self, Cleanup.self])
 }
 

@@ -175,7 +175,7 @@ public final class RescueEngine: @unchecked Sendable {
             record.bucketCreated = true
         }
         let agent = try Data(contentsOf: URL(fileURLWithPath: d.agentPath))
-        guard Digest.hex(SHA256.hash(agent)) == d.agentSHA256 else {
+        guard Digest.hex(Digest.sha256(agent)) == d.agentSHA256 else {
             throw ControllerError("the agent at \(d.agentPath) changed since the plan was made; run again")
         }
         _ = try await aws.s3.putObject(d.bucket, key: record.agentKey, body: agent)

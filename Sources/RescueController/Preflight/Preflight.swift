@@ -103,7 +103,7 @@ public struct Preflight: Sendable {
             rescueHost: .init(imageID: image, instanceType: type ?? Self.rescueTypes[0], subnetID: subnet),
             delivery: .init(
                 bucket: bucket, createBucket: request.bucket == nil, prefix: "keyrescue/\(runID)/",
-                agentPath: request.agentPath, agentSHA256: Digest.hex(SHA256.hash(agent))),
+                agentPath: request.agentPath, agentSHA256: Digest.hex(Digest.sha256(agent))),
             keys: .init(
                 publicKeys: request.publicKeys, privateKeyPath: request.privateKeyPath, user: request.user,
                 replace: request.replaceKeys),
