@@ -39,9 +39,20 @@ public struct LoginCheck: Sendable, Equatable {
             address: address, user: user, privateKey: plan.keys.privateKeyPath, hostKeys: outcome.hostKeys,
             instanceID: plan.target.instanceID, sshOptions: plan.options.sshOptions)
         let knownHosts = knownHostsDirectory.appendingPathComponent("known_hosts-\(plan.target.instanceID)").path
-        if !outcome.hostKeys.isEmpty { verifier.writeKnownHosts(knownHosts) }
-        let command = verifier.command(knownHosts: outcome.hostKeys.isEmpty ? nil : knownHosts).joined(separator: " ")
+        var pinned = !outcome.hostKeys.isEmpty
+        var unpinned: String?
+        if pinned {
+            do { try verifier.writeKnownHosts(knownHosts) } catch {
+                pinned = false
+                unpinned = "the host keys could not be saved to \(knownHosts): \(error)"
+            }
+        }
+        let command = verifier.command(knownHosts: pinned ? knownHosts : nil).joined(separator: " ")
         var check = LoginCheck(address: address, user: user, verified: "not checked (--verify none)", command: command)
+        if let unpinned {
+            check.failure = unpinned
+            return check
+        }
         if plan.target.originalState != "running" {
             check.verified = "not checked: the instance was stopped and stays stopped"
             return check

@@ -95,16 +95,17 @@ public struct LoginVerifier: Sendable {
     }
 
     /// Pins the host keys read from the disk under `hostKeyAlias` (what the printed command uses).
-    public func writeKnownHosts(_ path: String) {
+    public func writeKnownHosts(_ path: String) throws {
         let lines = hostKeys.map { "\(hostKeyAlias) \($0)" }.joined(separator: "\n") + "\n"
-        try? FileManager.default.createDirectory(
+        try FileManager.default.createDirectory(
             atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
     /// Logs in and runs `true`, retrying while sshd starts; returns ssh's last stderr on failure.
     public func login(knownHostsFile: String, timeout: Double) async -> (ok: Bool, detail: String) {
-        writeKnownHosts(knownHostsFile)
+        do { try writeKnownHosts(knownHostsFile) } catch { return (false, "cannot write \(knownHostsFile): \(error)") }
         let args =
             Array(command(knownHosts: knownHostsFile).dropFirst().dropLast()) + [
                 "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o",
