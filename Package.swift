@@ -61,7 +61,6 @@ let package = Package(
             name: "RescueController",
             dependencies: [
                 "AWSKit", "RescueModel", "COpenSSL",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strict),
