@@ -50,10 +50,3 @@ public struct RescueFailure: Error, CustomStringConvertible, Sendable {
 
     public var description: String { "\(message)\n  state: \(state)\n  next: \(next)" }
 }
-
-// The smallest form of RescueFailure's typed disposition (issue 11): core-engine's branch gives
-// it properly; until then it is read from `state`.
-extension RescueFailure {
-    public enum Disposition: Sendable, Equatable { case rolledBack, resumable, nothingChanged }
-    public var disposition: Disposition { state.hasPrefix("rolled back") ? .rolledBack : .resumable }
-}

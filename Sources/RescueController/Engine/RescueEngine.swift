@@ -175,7 +175,7 @@ public final class RescueEngine: @unchecked Sendable {
             record.bucketCreated = true
         }
         let agent = try Data(contentsOf: URL(fileURLWithPath: d.agentPath))
-        guard Digest.hex(Digest.sha256(agent)) == d.agentSHA256 else {
+        guard Digest.hex(SHA256.hash(agent)) == d.agentSHA256 else {
             throw ControllerError("the agent at \(d.agentPath) changed since the plan was made; run again")
         }
         _ = try await aws.s3.putObject(d.bucket, key: record.agentKey, body: agent)
@@ -222,7 +222,7 @@ public final class RescueEngine: @unchecked Sendable {
     }
 
     func attachToRescue(_ record: inout RunRecord) async throws {
-        guard let rescue = record.rescueInstanceID else { throw ControllerError("the journal names no rescue host to attach the root volume to") }
+        guard let rescue = record.rescueInstanceID else { throw ControllerError("no rescue instance recorded") }
         let marketplace = record.plan.target.hasProductCodes
         _ = try await ec2.wait(EC2Waiters.instanceRunning, instanceIds: [rescue], schedule: timing.instanceState) { p in
             self.events(.waiting(step: "rescue running", observed: p.observed, elapsed: p.elapsed))

@@ -6,7 +6,7 @@ public struct ControllerError: Error, CustomStringConvertible, Sendable, Equatab
     private enum Code: Equatable, Sendable {
         case badInput, credentials, instanceNotFound, runNotFound
         case refused, notConfirmed, permissionsMissing
-        case runLocked, runNeedsRollback, stepFailed
+        case runNeedsRollback, stepFailed
         case keyGeneration, loginFailed
     }
 
@@ -35,7 +35,7 @@ public struct ControllerError: Error, CustomStringConvertible, Sendable, Equatab
         case .refused, .keyGeneration: .refused
         case .notConfirmed: .notConfirmed
         case .permissionsMissing: .permissionsMissing
-        case .runLocked, .runNeedsRollback, .stepFailed: .resumable
+        case .runNeedsRollback, .stepFailed: .resumable
         case .loginFailed: .loginFailed
         }
     }
@@ -113,12 +113,6 @@ public struct ControllerError: Error, CustomStringConvertible, Sendable, Equatab
     }
 
     // MARK: a run that exists (exit 6)
-
-    public static func runLocked(_ runID: String, pid: Int32?) -> Self {
-        Self(
-            .runLocked, "another keyrescue is working on \(runID)\(pid.map { " (pid \($0))" } ?? "")",
-            next: "wait for it or run `keyrescue status \(runID)`")
-    }
 
     /// A run rebuilt from tags cannot go on without the key it was started with.
     public static func runNeedsRollback(_ runID: String, why: String) -> Self {

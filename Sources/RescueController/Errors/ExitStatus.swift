@@ -36,6 +36,12 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             case .resumable: return .resumable
             case .nothingChanged: return .refused
             }
+        case let error as JournalError:
+            switch error {
+            case .locked: return .resumable
+            case .version: return .badInput
+            case .io: return phase == .beforeChange ? .refused : .resumable
+            }
         case is CredentialError, is AWSConfigError: return .badInput
         case let error as AWSError where error.rejectedTheCredentials || error.saysNoSuchInstance: return .badInput
         case let error as AWSError where error.isAccessDenied && phase == .beforeChange: return .permissionsMissing
@@ -55,6 +61,10 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
                     : "the instance is as it was; fix the cause above and run `keyrescue reset` again"
             }
             return failure.description
+        case JournalError.locked(let message) where !message.contains("wait for it"):
+            // A run another keyrescue process holds: its lock file names the run.
+            return "\(message)\n  next: wait for it, or see where it stands with `keyrescue status RUN`"
+        case JournalError.locked(let message): return message
         case is CredentialError, is AWSConfigError:
             return ControllerError.credentialsMissing("\(error)").description
         case let error as AWSError where error.rejectedTheCredentials:

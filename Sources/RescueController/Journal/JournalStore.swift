@@ -78,14 +78,9 @@ public final class JournalStore: @unchecked Sendable {
         let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError.io("cannot open \(file)") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            // The holder wrote its pid into the lock file when it took the lock.
-            let holder = (try? String(contentsOfFile: file, encoding: .utf8)).flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
             close(fd)
-            throw ControllerError.runLocked(runID, pid: holder)
+            throw JournalError.locked("run \(runID) is being worked on by another keyrescue process on this machine")
         }
-        let pid = Array("\(getpid())\n".utf8)
-        _ = ftruncate(fd, 0)
-        _ = pid.withUnsafeBytes { pwrite(fd, $0.baseAddress, $0.count, 0) }
         locks[runID] = fd
     }
 
