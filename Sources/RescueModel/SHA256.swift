@@ -1,4 +1,6 @@
-/// SHA-256 (FIPS 180-4) in pure Swift: the static agent has no OpenSSL, and key fingerprints need it.
+/// SHA-256 (FIPS 180-4) in pure Swift, for key fingerprints in the static agent, which links no
+/// OpenSSL: a static libcrypto.a adds about 5 MB and getaddrinfo/dlopen calls that need the
+/// build machine's glibc at run time. The controller hashes with OpenSSL (AWSKit's `Digest`).
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
