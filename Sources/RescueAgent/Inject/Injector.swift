@@ -30,7 +30,7 @@ public struct InjectRequest: Sendable {
 /// Inspects an opened target and writes the key, producing the report that tells the truth:
 /// `ok` only once the key was read back from disk with the right owner and mode.
 public enum Injector {
-    public static let agentVersion = "0.1.0"
+    public static let agentVersion = KeyrescueVersion.current
 
     public static func inject(_ request: InjectRequest, into target: some OpenedTarget) -> RescueReport {
         var report = RescueReport(runID: request.runID, ok: false, agentVersion: agentVersion)

@@ -479,8 +479,3 @@ struct AgentFailed: Error, CustomStringConvertible {
     var failure: RescueReport.Failure
     var description: String { failure.description }
 }
-
-public struct ControllerError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}
