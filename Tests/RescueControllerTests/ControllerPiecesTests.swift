@@ -117,6 +117,7 @@ import Testing
             object("someone-else/file", hoursAgo: 99),
             object("keyrescue/stray", hoursAgo: 99),
             object("keyrescue//x", hoursAgo: 99),
+            object("keyrescue/agents/\(String(repeating: "a", count: 64)).xz", hoursAgo: 99),  // shared by every run
         ]
         let chosen = Leftovers.objectsToDelete(objects, activeRuns: ["kr-active"], before: now.addingTimeInterval(-86400))
         #expect(chosen.map(\.key) == ["keyrescue/kr-old/keyrescue-agent", "keyrescue/kr-old/report.json"])
