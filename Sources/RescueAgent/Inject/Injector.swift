@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 import RescueModel
 
@@ -14,7 +14,10 @@ public struct InjectRequest: Sendable {
     public var runID: String
     public var backup: Bool
 
-    public init(keys: [PublicKey], user: String? = nil, replace: Bool = false, dryRun: Bool = false, runID: String = "manual", backup: Bool = true) {
+    public init(
+        keys: [PublicKey], user: String? = nil, replace: Bool = false, dryRun: Bool = false, runID: String = "manual",
+        backup: Bool = true
+    ) {
         self.keys = keys
         self.user = user
         self.replace = replace
@@ -47,13 +50,20 @@ public enum Injector {
             report.warnings = found.warnings
             report.keyFingerprint = request.keys.first?.fingerprint
             try mountHomeIfSeparate(found.user.home, root, target, &report)
-            let written = try KeyWriter.write(
-                KeyWriteRequest(
-                    home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
-                    keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
-                    backup: request.backup, selinuxLabel: found.selinuxLabel),
-                in: root)
+            var write = KeyWriteRequest(
+                home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
+                keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
+                backup: request.backup, selinuxLabel: found.selinuxLabel, userName: found.user.name,
+                groups: found.userGroups, accountNames: found.accountNames, strictModes: found.strictModes)
+            write.privateGroups = found.privateGroups
+            let written = try KeyWriter.write(write, in: root)
             report.backupPath = written.backupPath
+            report.warnings += written.keysBehindOptions.map { line in
+                .init(
+                    .keyBehindOptions,
+                    "\(found.keysFile) already held the key behind options (\(Self.optionsOf(line))), which sshd would apply; "
+                        + "the key was added plainly before that line")
+            }
             report.alreadyPresent = written.alreadyPresent
             report.ok = true
         } catch {
@@ -67,6 +77,12 @@ public enum Injector {
         var report = inject(InjectRequest(keys: [], user: user, dryRun: true, runID: "probe"), into: target)
         report.keyFingerprint = nil
         return report
+    }
+
+    /// The options part of an authorized_keys line, shortened for a warning.
+    static func optionsOf(_ line: String) -> String {
+        let options = AuthorizedKeysLine.parse(Array(line.utf8))?.options ?? line
+        return options.count > 80 ? String(options.prefix(77)) + "..." : options
     }
 
     static func fill(_ report: inout RescueReport, _ facts: DiskFacts) {
@@ -87,7 +103,8 @@ public final class DirectoryTarget: OpenedTarget {
     public func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
         let place = rootPath + entry.mountPoint
         if MountTable.isMountPoint(place) { return .mounted(at: place) }
-        return .onAnotherVolume("with --root the agent mounts nothing; mount \(entry.spec) at \(rootPath)\(entry.mountPoint) first")
+        return .onAnotherVolume(
+            "with --root the agent mounts nothing; mount \(entry.spec) at \(rootPath)\(entry.mountPoint) first")
     }
 
     public func close() throws {}
