@@ -32,6 +32,8 @@ import Testing
                 object("keyrescue/kr-active/keyrescue-agent", hoursAgo: 48),
                 object("someone-else/file", hoursAgo: 99), object("keyrescue/stray", hoursAgo: 99),
                 object("keyrescue//x", hoursAgo: 99),
+                // The agent under keyrescue/agents/ is shared by every run: the expiry rule ends it.
+                object("keyrescue/agents/\(String(repeating: "a", count: 64)).xz", hoursAgo: 99),
             ],
             activeRuns: ["kr-active"])
         #expect(

@@ -28,7 +28,8 @@ def test_cleanup_removes_old_runs_objects_and_keeps_an_active_runs(ec2, cloud, r
     assert out.returncode == 0, out.stdout + out.stderr
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert not {k for k in keys if k.startswith("keyrescue/kr-19990101T000000-dead/")}, keys
-    assert f"keyrescue/{active}/keyrescue-agent" in keys, "the run in progress keeps its agent"
+    agent_key = f"keyrescue/agents/{record['plan']['delivery']['agentSHA256']}.xz"
+    assert agent_key in keys, "the shared agent (the run in progress needs it) stays"
     assert "not-keyrescue/keep-me" in keys
     assert describe(ec2, record["rescueInstanceID"])["State"]["Name"] in ("pending", "running"), \
         "the run in progress keeps its rescue host"

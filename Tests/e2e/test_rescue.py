@@ -145,7 +145,7 @@ def test_agent_failure_rolls_back_and_gives_the_agents_reason(ec2, cloud, rescue
 RESCUE_ACTIONS = [
     "GetCallerIdentity", "DescribeInstances", "DescribeVolumes", "DescribeInstanceAttribute", "DescribeAddresses",
     "DescribeRouteTables", "GetParameter", "DescribeInstanceTypeOfferings", "CreateSnapshot", "DescribeSnapshots",
-    "CreateBucket", "PutPublicAccessBlock", "PutBucketLifecycleConfiguration", "PutObject", "CreateTags",
+    "CreateBucket", "PutPublicAccessBlock", "PutBucketLifecycleConfiguration", "HeadObject", "PutObject", "CreateTags",
     "StopInstances", "DescribeSecurityGroups", "CreateSecurityGroup", "RunInstances", "DetachVolume", "AttachVolume",
     "GetObject", "ModifyInstanceAttribute", "StartInstances", "TerminateInstances", "DeleteObject",
     "DeleteSecurityGroup", "DeleteTags",

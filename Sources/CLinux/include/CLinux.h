@@ -23,6 +23,8 @@ ssize_t kr_fgetxattr(int fd, const char *name, void *value, size_t size);
 
 int kr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data);
 int kr_umount2(const char *target, int flags);
+// unshare(CLONE_NEWNS) and friends: CLinuxNamespace.h.
+#include "CLinuxNamespace.h"
 
 /// Loop devices: find a free one via /dev/loop-control, attach a backing fd with
 /// optional offset/size limit and read-only flag (LOOP_CONFIGURE, falling back to

@@ -62,7 +62,9 @@ public struct CleanupPlan: Equatable, Sendable {
         }
         for object in listing.objects {
             let parts = object.key.split(separator: "/", omittingEmptySubsequences: false)
+            // keyrescue/agents/SHA.xz is shared by every run (AgentDelivery); the bucket's expiry rule ends it.
             guard parts.count >= 3, parts[0] == "keyrescue", !parts[1].isEmpty,
+                !object.key.hasPrefix(AgentDelivery.sharedPrefix),
                 !listing.activeRuns.contains(String(parts[1])),
                 object.lastModified < cutoff
             else { continue }
