@@ -145,11 +145,15 @@ class NamespaceRuntime:
                 disk.release(self._init_pid(), time.monotonic() + 10)
 
     def holds_mounted(self, volume_id: str) -> bool:
-        """True while a filesystem on the volume is mounted inside the running instance."""
-        with self._lock:
-            disk = self._disks.get(volume_id)
-            pid = self._init_pid()
+        """True while a filesystem on the volume is mounted inside the running instance. Asked
+        with the cloud's lock held, so it does not wait for this runtime's (a stop holds it for
+        seconds): it reads what is there, and a disk going away meanwhile counts as unmounted."""
+        disk = self._disks.get(volume_id)
+        pid = self._init_pid()
+        try:
             return disk is not None and pid is not None and bool(mounts_of(pid, disk.devices()))
+        except OSError:
+            return False
 
     def stop(self, force: bool = False) -> None:
         with self._lock:
