@@ -28,7 +28,7 @@ class Hold:
     instance: object
     rec: object
     forced: bool                    # by a fault: the unmount does not end it
-    proceed: Callable[[bool], None]  # starts the detach; the argument is Force
+    proceed: Callable[[], None]     # starts the detach (the device goes, mounts inside with it)
 
 
 class BusyDetach:
@@ -43,14 +43,14 @@ class BusyDetach:
             self._held.pop(volume.id, None)
             return None
         if call.params.get("Force", "").lower() == "true":
-            self._release(hold, force=True)
+            self._release(hold)
             status = "detaching"
         else:
             status = "busy"
         att = volume.attachment
         return ec2xml.attachment("DetachVolume", volume.id, hold.instance.id, att.device, status, att.attach_time)
 
-    def hold(self, volume, instance, rec, force: bool, proceed: Callable[[bool], None]) -> bool:
+    def hold(self, volume, instance, rec, force: bool, proceed: Callable[[], None]) -> bool:
         """True if this DetachVolume leaves the volume busy (then `proceed` runs later)."""
         if force or instance.state != "running":
             return False
@@ -70,12 +70,11 @@ class BusyDetach:
             if hold.volume.attachment is None or hold.volume.attachment.status != "busy":
                 self._held.pop(hold.volume.id, None)
             elif hold.instance.state != "running" or (not hold.forced and not self._mounted(hold.rec, hold.volume.id)):
-                self._release(hold, force=False)
+                self._release(hold)
 
-    def _release(self, hold: Hold, force: bool) -> None:
+    def _release(self, hold: Hold) -> None:
         self._held.pop(hold.volume.id, None)
-        hold.volume.attachment.status = "attached"
-        hold.proceed(force)
+        hold.proceed()
 
     @staticmethod
     def _mounted(rec, volume_id: str) -> bool:

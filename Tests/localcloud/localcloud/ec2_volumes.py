@@ -88,12 +88,12 @@ class VolumeActions:
                            f"Volume '{volume.id}' is not attached to instance '{call.params['InstanceId']}'")
         rec = self._record(instance)
 
-        def proceed(force: bool) -> None:
+        def proceed() -> None:
             self._begin_detach(backend, volume, instance, device, rec)
 
         force = call.params.get("Force", "").lower() == "true"
         if not self.busy.hold(volume, instance, rec, force, proceed):
-            proceed(force)
+            proceed()
         return ec2xml.attachment("DetachVolume", volume.id, instance.id, device, "detaching",
                                  attachment.attach_time)
 
