@@ -24,6 +24,7 @@ class Profile:
     console_lag: float = 0.0  # GetConsoleOutput shows a transition's output this long after it (console.py)
     launch_fail: float = 1.0  # pending → stopped/terminated of a launch refused for its KMS key (ec2_kms.py)
     asg_grace: float = 3.0    # a stopped InService Auto Scaling member → terminated and replaced (autoscaling.py)
+    unreachable: float = 1.0  # a connection from inside an instance its VPC does not carry fails after this
 
 
 REALISTIC = Profile(
@@ -59,6 +60,9 @@ REALISTIC = Profile(
     # EC2 Auto Scaling user guide (health checks): checks run "periodically", no interval is
     # published: 30 s from the stop to the group's terminate.
     asg_grace=30.0,
+    # A blackholed TCP connect fails only when the client gives up (Linux retries its SYN for
+    # about two minutes); 10 s stands for a client with a short connect timeout.
+    unreachable=10.0,
 )
 
 FAST = Profile(name="fast", run=2.0, start=1.5, stop=1.5, terminate=1.0,
