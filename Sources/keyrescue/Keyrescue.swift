@@ -47,7 +47,7 @@ extension AsyncParsableCommand {
             throw ExitCode(fail.code)
         } catch let failure as RescueFailure {
             FileHandle.standardError.write(Data("keyrescue: \(failure.description)\n".utf8))
-            throw ExitCode(failure.state.hasPrefix("rolled back") ? ExitStatus.failedRolledBack : ExitStatus.resumable)
+            throw ExitCode(failure.disposition == .rolledBack ? ExitStatus.failedRolledBack : ExitStatus.resumable)
         } catch let error as ExitCode {
             throw error
         } catch let error as ValidationError {

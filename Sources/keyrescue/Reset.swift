@@ -96,8 +96,7 @@ struct ResetFlow {
         try confirm(result.warnings, out)
 
         let journal = JournalStore(directory: JournalStore.defaultDirectory())
-        let engine = RescueEngine(aws: client, journal: journal, events: { out.handle($0) })
-        engine.killAfter = testKillAfter()
+        let engine = RescueEngine(aws: client, journal: journal, environment: engineEnvironment(), events: { out.handle($0) })
         emit(out, "run \(runID): rescuing \(plan.target.instanceID) (journal \(journal.path(of: runID).path))")
         let outcome = try await engine.execute(plan)
         try await Summary.finish(outcome, plan: plan, client: client, out: out)
@@ -139,7 +138,7 @@ struct ResetFlow {
             "  3. stop \(t.instanceID) while a rescue host (\(plan.rescueHost.imageID), \(plan.rescueHost.instanceType)) boots",
             "  4. move \(t.rootVolumeID) from \(t.rootDeviceName) to the rescue host at \(plan.rescueHost.attachDevice)",
             "  5. the agent writes the key\(plan.keys.user.map { " for \($0)" } ?? "")\(plan.keys.replace ? ", removing the others" : "")",
-            "  6. move it back to \(t.rootDeviceName)\(t.originalState == "running" ? ", start \(t.instanceID)" : ""), remove the rescue host",
+            "  6. move it back to \(t.rootDeviceName)\(t.originalState == .running ? ", start \(t.instanceID)" : ""), remove the rescue host",
             "  7. verify: \(plan.options.verify)",
         ]
         if out.mode == .json {
@@ -174,7 +173,13 @@ struct ResetFlow {
     }
 }
 
-/// The fault matrix's hook (Tests/e2e/test_fault_matrix.py): SIGKILL right after this step is journaled.
-func testKillAfter() -> RunStep? {
-    ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:))
+/// The engine's clock and crash hook. The fault matrix (Tests/e2e/test_fault_matrix.py) sets
+/// KEYRESCUE_TEST_KILL_AFTER=STEP: the process SIGKILLs itself right after that step is journaled.
+func engineEnvironment() -> EngineEnvironment {
+    guard let step = ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:)) else {
+        return EngineEnvironment()
+    }
+    return EngineEnvironment { point in
+        if point == .stepDone(step) { kill(getpid(), SIGKILL) }
+    }
 }

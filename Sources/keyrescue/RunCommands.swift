@@ -68,8 +68,9 @@ struct Resume: AsyncParsableCommand {
                 throw Fail("run \(runID) was started on another workstation before the agent had its job; roll it back with `keyrescue rollback \(runID)` and start again", code: 2)
             }
             let out = ProgressRenderer.forStdout(json: json)
-            let engine = RescueEngine(aws: client, journal: JournalStore(directory: JournalStore.defaultDirectory()), events: { out.handle($0) })
-            engine.killAfter = testKillAfter()
+            let engine = RescueEngine(
+                aws: client, journal: JournalStore(directory: JournalStore.defaultDirectory()), environment: engineEnvironment(),
+                events: { out.handle($0) })
             let outcome = try await engine.resume(record)
             try await Summary.finish(outcome, plan: record.plan, client: client, out: out)
         }

@@ -15,7 +15,7 @@ enum Summary {
         if !outcome.hostKeys.isEmpty { verifier.writeKnownHosts(knownHosts) }
         var verified = "not checked (--verify none)"
         var failed: String?
-        if plan.target.originalState != "running" {
+        if plan.target.originalState != .running {
             verified = "not checked: the instance was stopped and stays stopped"
         } else if plan.options.verify != "none" {
             out.handle(.stepStarted(step: "verify", detail: "\(verifier.probeEndpoint.host):\(verifier.probeEndpoint.port)"))

@@ -19,7 +19,7 @@ import Testing
         RescuePlan(
             runID: "kr-test", region: "us-east-1",
             target: .init(instanceID: "i-1", availabilityZone: "us-east-1a", subnetID: "subnet-1", vpcID: "vpc-1",
-                          rootVolumeID: "vol-1", rootDeviceName: "/dev/xvda", rootDeleteOnTermination: true, originalState: "running"),
+                          rootVolumeID: "vol-1", rootDeviceName: "/dev/xvda", rootDeleteOnTermination: true, originalState: .running),
             rescueHost: .init(imageID: "ami-1", instanceType: "t3.micro", subnetID: "subnet-1"),
             delivery: .init(bucket: "b", createBucket: true, prefix: "keyrescue/kr-test/", agentPath: "/a", agentSHA256: "00"),
             keys: .init(publicKeys: ["ssh-ed25519 AAAA k"]))

@@ -4,14 +4,14 @@ import Testing
 
 @Suite struct PreflightRulesTests {
     static func instance(_ change: (inout Instance) -> Void = { _ in }) -> Instance {
-        var i = Instance(instanceId: "i-1", state: "running")
+        var i = Instance(instanceId: "i-1", state: .running)
         i.rootDeviceType = "ebs"
         i.rootDeviceName = "/dev/xvda"
         i.availabilityZone = "us-east-1a"
         change(&i)
         return i
     }
-    static let volume = Volume(volumeId: "vol-1", state: "in-use")
+    static let volume = Volume(volumeId: "vol-1", state: .inUse)
 
     func codes(_ i: Instance, _ change: (inout PreflightFacts) -> Void = { _ in }) -> [String] {
         var facts = PreflightFacts(instance: i, rootVolume: Self.volume, elasticIP: true)
@@ -25,7 +25,7 @@ import Testing
         #expect(codes(Self.instance { $0.rootDeviceType = "instance-store" }) == ["refuse:instance-store-root"])
         #expect(codes(Self.instance { $0.platform = "windows" }) == ["refuse:windows"])
         #expect(codes(Self.instance()) { $0.disableApiStop = true } == ["refuse:stop-protection"])
-        #expect(codes(Self.instance { $0.state = "stopping" }) == ["refuse:instance-state"])
+        #expect(codes(Self.instance { $0.state = .stopping }) == ["refuse:instance-state"])
         #expect(codes(Self.instance { $0.tags = [Tag("keyrescue:run", "kr-1")] }) == ["refuse:rescue-in-progress"])
         #expect(codes(Self.instance()) { $0.subnetReachesS3 = false } == ["refuse:no-s3-route"])
         #expect(codes(Self.instance()) { $0.rootVolume = nil } == ["refuse:no-root-volume"])

@@ -17,7 +17,7 @@ public enum RunRecovery {
             target: .init(
                 instanceID: target.instanceId, availabilityZone: target.availabilityZone ?? "", subnetID: target.subnetId,
                 vpcID: target.vpcId, rootVolumeID: volume, rootDeviceName: device,
-                rootDeleteOnTermination: root?.deleteOnTermination ?? true, originalState: state,
+                rootDeleteOnTermination: root?.deleteOnTermination ?? true, originalState: InstanceState(rawValue: state),
                 hasProductCodes: !target.productCodes.isEmpty),
             rescueHost: .init(imageID: "", instanceType: "", subnetID: target.subnetId),
             delivery: .init(bucket: "", createBucket: false, prefix: "keyrescue/\(runID)/", agentPath: "", agentSHA256: ""),

@@ -97,7 +97,7 @@ public struct Preflight: Sendable {
     func findInstance(_ id: String) async throws -> Instance {
         do {
             if let found = try await aws.ec2.describeInstances(ids: [id]).first { return found }
-        } catch let e as AWSError where e.code == "InvalidInstanceID.NotFound" || e.code == "InvalidInstanceID.Malformed" {
+        } catch let e as AWSError where e.isNotFound || e.isMalformedID {
             throw ControllerError("instance \(id) is not found in region \(aws.region): check the id, or pass --region where it runs (\(e.code))")
         }
         throw ControllerError("instance \(id) is not found in region \(aws.region): check the id, or pass --region where it runs")

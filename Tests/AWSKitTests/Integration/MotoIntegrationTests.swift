@@ -95,7 +95,7 @@ struct MotoIntegrationTests {
         _ = try await ec2.wait(EC2Waiters.instanceRunning, instanceIds: [launched.instanceId], schedule: fast)
 
         #expect(try await ec2.probePermission { _ = try await ec2.stopInstances(ids: [launched.instanceId], dryRun: true) } == .granted)
-        #expect(try await ec2.describeInstances(ids: [launched.instanceId]).first?.state == "running", "the dry run stopped nothing")
+        #expect(try await ec2.describeInstances(ids: [launched.instanceId]).first?.state == .running, "the dry run stopped nothing")
         _ = try await ec2.terminateInstances(ids: [launched.instanceId])
         _ = try await ec2.wait(EC2Waiters.instanceTerminated, instanceIds: [launched.instanceId], schedule: fast)
         try await ec2.deleteSecurityGroup(id: group)

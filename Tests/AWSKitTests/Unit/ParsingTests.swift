@@ -28,7 +28,7 @@ import Testing
         let instances = try await scriptedClient(transport).ec2.describeInstances(ids: ["i-0abc"])
         #expect(instances.count == 2, "both pages")
         let instance = try #require(instances.first)
-        #expect(instance.instanceId == "i-0abc" && instance.state == "running" && instance.instanceType == "t3.micro")
+        #expect(instance.instanceId == "i-0abc" && instance.state == .running && instance.instanceType == "t3.micro")
         #expect(instance.availabilityZone == "eu-west-1a" && instance.subnetId == "subnet-1" && instance.publicIpAddress == "203.0.113.5")
         #expect(instance.rootDeviceName == "/dev/xvda" && instance.rootDeviceType == "ebs")
         #expect(instance.blockDeviceMappings == [InstanceBlockDevice(deviceName: "/dev/xvda", volumeId: "vol-1", status: "attached", deleteOnTermination: true)])

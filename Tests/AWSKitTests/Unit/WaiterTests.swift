@@ -82,7 +82,7 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
         let result = try await scriptedClient(transport, clock: clock).ec2.wait(EC2Waiters.instanceStopped, instanceIds: ["i-0"]) { progress in
             seen.withLock { $0.append("\(progress.attempt):\(progress.observed)") }
         }
-        #expect(result.map(\.state) == ["stopped"])
+        #expect(result.map(\.state) == [.stopped])
         #expect(clock.sleeps == [15, 15])
         #expect(seen.withLock { $0 } == ["1:i-0 stopping", "2:i-0 stopping", "3:i-0 stopped"])
     }
@@ -99,7 +99,7 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
     @Test func notFoundIsRetriedForInstanceRunning() async throws {
         let transport = StepTransport([StepTransport.ec2Error("InvalidInstanceID.NotFound"), instancesXML(["running"])])
         let result = try await scriptedClient(transport).ec2.wait(EC2Waiters.instanceRunning, instanceIds: ["i-0"], schedule: .fixed(interval: 1, timeout: 60))
-        #expect(result.first?.state == "running")
+        #expect(result.first?.state == .running)
     }
 
     @Test func unexpectedErrorsAreThrownAsTheyAre() async throws {
