@@ -45,7 +45,7 @@ public final class RescueEngine: Sendable {
         } catch {
             throw RescueFailure(
                 runID: plan.runID, message: "cannot write the journal: \(error)", disposition: .nothingChanged,
-                state: "nothing changed",
+                state: "the instance was not touched",
                 next: "make \(journal.directory.path) writable, then run keyrescue reset again")
         }
         return try await drive(&record)
@@ -157,12 +157,12 @@ public final class RescueEngine: Sendable {
     func lock(_ runID: String) throws {
         do { try journal.lock(runID) } catch let error as JournalError {
             throw RescueFailure(
-                runID: runID, message: "\(error)", disposition: .resumable, state: "unchanged by this command",
+                runID: runID, message: "\(error)", disposition: .resumable, state: "this command changed nothing",
                 next: "wait for it or run `keyrescue status \(runID)`")
         } catch {
             throw RescueFailure(
                 runID: runID, message: "cannot lock the run in the journal at \(journal.directory.path): \(error)",
-                disposition: .nothingChanged, state: "unchanged by this command",
+                disposition: .nothingChanged, state: "this command changed nothing",
                 next: "make \(journal.directory.path) a writable directory (or set XDG_STATE_HOME), then run this again"
             )
         }
@@ -178,7 +178,8 @@ public final class RescueEngine: Sendable {
         do { try save(&record, line) } catch {
             throw RescueFailure(
                 runID: record.runID, message: "cannot write the journal: \(error)", disposition: .nothingChanged,
-                state: "unchanged by this command", next: "make \(journal.directory.path) writable, then run this again"
+                state: "this command changed nothing",
+                next: "make \(journal.directory.path) writable, then run this again"
             )
         }
     }

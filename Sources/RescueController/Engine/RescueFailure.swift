@@ -10,6 +10,15 @@ public struct RescueFailure: Error, CustomStringConvertible, Sendable {
         case resumable
         /// Nothing was changed (e.g. the run had been rolled back already).
         case nothingChanged
+
+        /// How the user reads it, first on the failure's `state:` line.
+        public var words: String {
+            switch self {
+            case .rolledBack: "rolled back"
+            case .resumable: "resumable"
+            case .nothingChanged: "nothing changed"
+            }
+        }
     }
 
     public var runID: String
@@ -28,7 +37,7 @@ public struct RescueFailure: Error, CustomStringConvertible, Sendable {
         self.next = next.isEmpty ? "run `keyrescue status \(runID)` to see where the run stands" : next
     }
 
-    public var description: String { "\(message)\n  state: \(state)\n  next: \(next)" }
+    public var description: String { "\(message)\n  state: \(disposition.words) — \(state)\n  next: \(next)" }
 }
 
 /// The next step after an agent failure that came without a hint, from its code.

@@ -19,7 +19,7 @@ import Testing
     @Test func aFailureNeverHasAnEmptyNextStep() {
         let failure = RescueFailure(runID: "kr-1", message: "m", disposition: .resumable, state: "s", next: "")
         #expect(failure.next.contains("keyrescue status kr-1"))
-        #expect(failure.description == "m\n  state: s\n  next: \(failure.next)")
+        #expect(failure.description == "m\n  state: resumable — s\n  next: \(failure.next)")
     }
 
     @Test func unreadableAndNewerJournalsAreListedWithWhy() throws {
