@@ -98,7 +98,13 @@ public enum RescueDecision {
         guard let root = seen.root else { return .fail(.unexpected("the root volume \(t.rootVolumeID) is gone")) }
         guard let holder = root.attachedTo else {
             guard root.state == .available else { return .wait(.volumeDetached) }
-            if seen.target?.state == .stopping { return .wait(.targetStopped) }
+            guard let target = seen.target?.state, !target.isGone else {
+                return .fail(
+                    .unexpected(
+                        "the target \(t.instanceID) is \(seen.target?.state.rawValue ?? "gone"): its root volume \(t.rootVolumeID) stays available"
+                    ))
+            }
+            if target == .stopping { return .wait(.targetStopped) }
             return .attachRoot(to: t.instanceID, device: t.rootDeviceName)
         }
         switch root.attachment {
