@@ -112,9 +112,9 @@ extension RescueEngine {
                 events(.warning("could not delete s3://\(bucket)/\(key): \(error) (it expires within a day)"))
             }
         }
-        if let host = record.rescueInstanceID, let group = record.securityGroupID {
-            // The group can go only once no instance uses it.
-            await waitTerminated([host] + (record.retiredRescueInstanceIDs ?? []))
+        if let group = record.securityGroupID, record.plan.rescueHost.securityGroupID == nil {
+            // The group can go only once no instance uses it (also when no host was launched).
+            await waitTerminated((record.rescueInstanceID.map { [$0] } ?? []) + (record.retiredRescueInstanceIDs ?? []))
             do { try await cloud.deleteSecurityGroup(group) } catch {
                 events(.warning("could not delete security group \(group): \(error); `keyrescue cleanup` retries"))
             }

@@ -54,13 +54,29 @@ extension RescueEngine {
         request.userData = userData
         request.instanceInitiatedShutdownBehavior = "terminate"
         request.tags = runTags(record, name: "keyrescue-rescue-\(record.runID)") + [Tag(RunTags.launch, token)]
-        let rescue = try await cloud.runInstances(request)
+        let rescue = try await runInstances(request)
         events(.created(kind: "rescue instance", id: rescue.instanceId))
         record.rescueInstanceID = rescue.instanceId
         // The agent URL is used once, at boot; the report URL must last until the agent is done.
         record.rescueHostValidUntil = reportURL.validUntil
         try save(&record, "rescue instance \(rescue.instanceId)")
         if record.step >= .targetStopped { try await mirrorTags(record) }
+    }
+
+    /// RunInstances; a NotFound right after the group was created (EC2 is eventually consistent)
+    /// is sent again, with the same token and parameters, for a bounded time.
+    func runInstances(_ request: RunInstancesRequest) async throws -> Instance {
+        let started = now
+        var polls = 0
+        while true {
+            do { return try await cloud.runInstances(request) } catch let e as AWSError where e.isNotFound {
+                polls += 1
+                let delay = timing.schedule(.rescueHostRunning, polls: polls).interval
+                guard now.timeIntervalSince(started) + delay <= timing.eventualConsistency else { throw e }
+                events(.note("EC2 does not know a resource it just made yet (\(e.code)); retrying in \(Int(delay)) s"))
+                try await environment.clock.sleep(seconds: delay)
+            }
+        }
     }
 
     /// Retires a host that can no longer do its job (the core took the root off it first): a

@@ -48,6 +48,8 @@ final class FakeCloud: RescueCloud {
         /// (EC2's eventual consistency).
         var unseenAfterLaunch = 0
         var unseen: [String: Int] = [:]
+        /// RunInstances answers InvalidGroup.NotFound this many times (a group just created).
+        var groupUnseen = 0
         /// Rescue hosts whose agent never reports.
         var silent: Set<String> = []
     }
@@ -186,6 +188,10 @@ final class FakeCloud: RescueCloud {
     func runInstances(_ request: RunInstancesRequest) async throws -> Instance {
         let id = try with { w -> String in
             log(&w, "RunInstances")
+            if w.groupUnseen > 0 {
+                w.groupUnseen -= 1
+                throw Self.error("InvalidGroup.NotFound", "RunInstances")
+            }
             if let (id, m) = w.machines.first(where: { $0.value.launch?.token == request.clientToken }) {
                 guard m.launch?.userData == request.userData else {
                     throw Self.error("IdempotentParameterMismatch", "RunInstances")

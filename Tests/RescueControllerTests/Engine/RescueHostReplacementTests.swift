@@ -62,6 +62,21 @@ import Testing
         #expect(try h.record().rescueLaunches == nil)
     }
 
+    @Test func aGroupEC2DoesNotKnowYetIsRetriedForABoundedTime() async throws {
+        let h = try EngineHarness()
+        h.cloud.with { $0.groupUnseen = 3 }
+        _ = try await h.engine().execute(h.plan)
+        #expect(h.cloud.calls("RunInstances") == 4)
+        h.expectRestored()
+
+        let stuck = try EngineHarness()
+        stuck.cloud.with { $0.groupUnseen = 1000 }
+        let failure = try await #require(throws: RescueFailure.self) { try await stuck.engine().execute(stuck.plan) }
+        #expect(failure.disposition == .rolledBack && failure.message.contains("InvalidGroup.NotFound"))
+        #expect(stuck.cloud.calls("RunInstances") < 30, "bounded by EngineTiming.eventualConsistency")
+        stuck.expectRestored()
+    }
+
     @Test func aHostWhoseAgentFailedOnTheDiskIsNotReplaced() async throws {
         let h = try EngineHarness()
         h.cloud.with { $0.agentTicks = 1000 }
