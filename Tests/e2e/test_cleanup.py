@@ -2,6 +2,7 @@
 rescue hosts, security groups); those of a run in progress, and anything not ours, stay."""
 from __future__ import annotations
 
+import fcntl
 import signal
 
 import boto3
@@ -32,5 +33,15 @@ def test_cleanup_removes_old_runs_objects_and_keeps_an_active_runs(ec2, cloud, r
     assert describe(ec2, record["rescueInstanceID"])["State"]["Name"] in ("pending", "running"), \
         "the run in progress keeps its rescue host"
     assert "deleted s3://" in out.stdout
+
+    # Another keyrescue holding the run's lock: resume says so and what to do, exit 6.
+    with open(rescuer.state / "keyrescue" / "locks" / f"{active}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.truncate(0)
+        lock.write("4242\n")
+        lock.flush()
+        busy = rescuer.run("resume", active)
+    assert busy.returncode == 6, busy.stdout + busy.stderr
+    assert "another keyrescue" in busy.stderr and "wait for it" in busy.stderr, busy.stderr
 
     assert rescuer.run("rollback", active).returncode == 0

@@ -225,8 +225,3 @@ struct NoCapacity: Error {
     var error: AWSError
     var attempts: Int
 }
-
-public struct ControllerError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
-}

@@ -3,7 +3,9 @@
 Kinds: throttle (EC2 RequestLimitExceeded, S3 SlowDown, JSON ThrottlingException),
 500, 503, capacity (EC2 InsufficientInstanceCapacity, a 500; elsewhere a plain 500), delay (seconds, then the call proceeds), drop (the connection is closed
 without an answer), stall (the transition the call starts does not complete until
-the fault is cleared). A fault fires on the next `count` calls of its action
+the fault is cleared), and the EC2 rules' kinds: capacity-host, instance-limit, vcpu-limit
+(launch errors), lag (new ids stay invisible for `seconds`, consistency.py) and
+deny-untagged (`tag`, tagpolicy.py). A fault fires on the next `count` calls of its action
 (`"*"` matches every action) and then disappears.
 """
 from __future__ import annotations
@@ -11,7 +13,15 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 
-KINDS = ("throttle", "500", "503", "capacity", "delay", "drop", "stall")
+KINDS = ("throttle", "500", "503", "capacity", "delay", "drop", "stall",
+         "capacity-host", "instance-limit", "vcpu-limit", "lag", "deny-untagged")
+# Kinds that only make sense on some actions: a fault elsewhere would never fire.
+ACTIONS_OF_KIND = {
+    "capacity-host": ("RunInstances", "StartInstances"), "instance-limit": ("RunInstances", "StartInstances"),
+    "vcpu-limit": ("RunInstances", "StartInstances"),
+    "lag": ("RunInstances", "CreateSecurityGroup", "CreateVolume", "CreateSnapshot"),
+    "deny-untagged": ("RunInstances", "CreateSecurityGroup", "CreateSnapshot", "CreateVolume"),
+}
 
 
 @dataclass
@@ -19,7 +29,8 @@ class Fault:
     action: str
     kind: str
     count: int = 1
-    seconds: float = 0.0      # for delay
+    seconds: float = 0.0      # for delay and lag
+    tag: str = ""             # for deny-untagged: the tag key every created resource must carry
     fired: int = 0
 
 
@@ -39,7 +50,13 @@ class FaultBook:
         count = int(spec.get("count", 1))
         if count < 1:
             raise ValueError("count must be at least 1")
-        fault = Fault(action=action, kind=kind, count=count, seconds=float(spec.get("seconds", 0)))
+        allowed = ACTIONS_OF_KIND.get(kind)
+        if allowed is not None and action not in allowed:
+            raise ValueError(f"kind {kind} applies to {', '.join(allowed)}, not {action}")
+        tag = str(spec.get("tag", ""))
+        if kind == "deny-untagged" and not tag:
+            raise ValueError("kind deny-untagged needs a tag (the key every created resource must carry)")
+        fault = Fault(action=action, kind=kind, count=count, seconds=float(spec.get("seconds", 0)), tag=tag)
         with self._lock:
             self._faults.append(fault)
         return fault

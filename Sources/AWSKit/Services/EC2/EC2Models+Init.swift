@@ -25,3 +25,9 @@ extension SpotInstanceRequest {
             instanceId: nil)
     }
 }
+
+extension SecurityGroup {
+    public init(groupId: String, groupName: String, vpcId: String? = nil, tags: [Tag] = []) {
+        self.init(groupId: groupId, groupName: groupName, vpcId: vpcId, ingressRuleCount: 0, tags: tags)
+    }
+}
