@@ -26,6 +26,7 @@ int kr_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint6
 int kr_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags) {
     return fsetxattr(fd, name, value, size, flags);
 }
+ssize_t kr_fgetxattr(int fd, const char *name, void *value, size_t size) { return fgetxattr(fd, name, value, size); }
 
 int kr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data) {
     return mount(source, target, fstype, flags, data);

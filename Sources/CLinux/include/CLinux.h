@@ -1,5 +1,5 @@
 // Linux interfaces that Swift's Glibc module does not export (or exports only
-// as variadic/macro forms): openat2, fsetxattr, loop-device and block-size ioctls, mount(2),
+// as variadic/macro forms): openat2, f{set,get}xattr, loop-device and block-size ioctls, mount(2),
 // a signal pipe.
 // Every function returns what the syscall returns; errno is left for the caller.
 #ifndef KEYRESCUE_CLINUX_H
@@ -19,6 +19,7 @@
 int kr_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint64_t resolve);
 
 int kr_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
+ssize_t kr_fgetxattr(int fd, const char *name, void *value, size_t size);
 
 int kr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data);
 int kr_umount2(const char *target, int flags);
