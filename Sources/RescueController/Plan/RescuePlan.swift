@@ -64,7 +64,10 @@ public struct RescuePlan: Codable, Equatable, Sendable {
         /// Device name the target's root is attached at on the rescue host.
         public var attachDevice: String
 
-        public init(imageID: String, instanceType: String, subnetID: String?, securityGroupID: String? = nil, attachDevice: String = "/dev/sdf") {
+        public init(
+            imageID: String, instanceType: String, subnetID: String?, securityGroupID: String? = nil,
+            attachDevice: String = "/dev/sdf"
+        ) {
             self.imageID = imageID
             self.instanceType = instanceType
             self.subnetID = subnetID
