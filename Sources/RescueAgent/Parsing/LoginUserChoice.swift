@@ -25,9 +25,10 @@ public enum LoginUserChoice {
             guard let entry = byName[override] else {
                 throw RescueReport.Failure(
                     .userNotFound, "user \(override) is not in the target's /etc/passwd",
-                    hint: humans.isEmpty ? "check the name; the target has no ordinary users" :
-                        "check the name, or pass one of the target's users with --user",
-                    candidates: humans.map(\.name))
+                    hint: humans.isEmpty
+                        ? "check the name; the target has no ordinary users"
+                        : "check the name, or pass one of the target's users with --user",
+                    candidates: Array(humans.prefix(maxCandidates).map(\.name)))
             }
             return ChosenUser(entry: entry, reason: .override, notes: [])
         }
@@ -42,11 +43,21 @@ public enum LoginUserChoice {
         if humans.count == 1, let only = humans.first {
             return ChosenUser(entry: only, reason: .onlyHumanUser, notes: notes)
         }
-        let message = humans.isEmpty
+        let message =
+            humans.isEmpty
             ? "no login user found: no cloud-init default user, no known default for \(distroID ?? "this distro"), no ordinary user"
-            : "cannot tell which user logs in: \(humans.map(\.name).joined(separator: ", "))"
+            : "cannot tell which user logs in: \(listed(humans.map(\.name)))"
         throw RescueReport.Failure(
-            .noLoginUser, message, hint: "pass the user with --user NAME", candidates: humans.map(\.name))
+            .noLoginUser, message, hint: "pass the user with --user NAME",
+            candidates: Array(humans.prefix(maxCandidates).map(\.name)))
+    }
+
+    /// A passwd of 200,000 accounts must not become a message of 200,000 names.
+    static let maxCandidates = 50
+
+    static func listed(_ names: [String]) -> String {
+        let shown = names.prefix(20).joined(separator: ", ")
+        return names.count > 20 ? "\(shown) and \(names.count - 20) more" : shown
     }
 
     public static func isHumanUser(_ entry: PasswdEntry) -> Bool {
