@@ -137,7 +137,7 @@ public enum ReadLimits {
     public static let packageDatabase = 128 * mebibyte
     public static let sshdBinary = 32 * mebibyte
     /// Paths a glob may visit (directories descended plus files matched), per pattern.
-    public static let globPaths = 4096
+    public static let globPaths = 65536
     /// Entries of one directory the agent lists (cloud.cfg.d, sshd_config.d, a globbed directory).
     public static let directoryEntries = 65536
 

@@ -1,4 +1,5 @@
 import Glibc
+import RescueModel
 import Testing
 
 @testable import RescueAgent
@@ -47,7 +48,7 @@ import Testing
         #expect {
             try SSHDConfig.read(FakeFiles(files: files))
         } throws: { error in
-            (error as? TargetFileError)?.problem.contains("matches more than 4096 paths") == true
+            (error as? TargetFileError)?.problem.contains("matches more than 65536 paths") == true
         }
     }
 
@@ -82,5 +83,20 @@ import Testing
         let root = try SafeRoot(path: t.root)
         #expect(try root.glob("/etc/ssh/d/*/x.conf").isEmpty)
         #expect(try SSHDConfig.read(root).authorizedKeysFiles == [".ssh/keys_from_x"])
+    }
+}
+
+/// A passwd of many ordinary accounts: the refusal lists a few of them, not all.
+@Suite struct ManyAccountsTests {
+    @Test func candidatesAreCapped() {
+        let passwd = (0..<1000).map {
+            PasswdEntry(name: "u\($0)", uid: UInt32(1000 + $0), gid: 100, home: "/home/u\($0)", shell: "/bin/sh")
+        }
+        #expect {
+            try LoginUserChoice.choose(override: nil, cloudInit: CloudInitUsers(), distroID: "unknown", passwd: passwd)
+        } throws: { error in
+            let failure = error as? RescueReport.Failure
+            return failure?.candidates.count == 50 && failure?.message.hasSuffix("u19 and 980 more") == true
+        }
     }
 }
