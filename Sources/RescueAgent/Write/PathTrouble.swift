@@ -10,7 +10,7 @@ public enum PathExpectation: Sendable {
 
 /// What really stands at a target path the agent refuses, in words: "is a FIFO where a regular
 /// file must be", "is a regular file where a directory must be", "is a symlink", "is a symlink
-/// loop", "path too long". One place for these words, shared by the reader and the writer, so a
+/// loop", "is a path too long". One place for these words, shared by the reader and the writer, so a
 /// FIFO is never called a symlink. `path` may be a parent of the path asked for (the component
 /// that is not a directory).
 public struct PathTrouble: Error, Equatable, Sendable, CustomStringConvertible {
@@ -98,7 +98,7 @@ public struct PathTrouble: Error, Equatable, Sendable, CustomStringConvertible {
     private static func tooLong(_ path: String) -> PathTrouble {
         PathTrouble(
             path.count > 120 ? String(path.prefix(100)) + "…" : path,
-            "path too long (a name over 255 bytes or a path over 4096)")
+            "is a path too long (a name over 255 bytes or a path over 4096)")
     }
 
     private static func other(_ err: Int32, _ path: String) -> PathTrouble {

@@ -75,6 +75,23 @@ import Testing
         #expect(try TargetInspection.inspect(root, userOverride: "admin", keys: []).user.name == "admin")
     }
 
+    /// Every file that decides something is refused by name when it is a FIFO, never skipped.
+    @Test(arguments: ["/etc/group", "/etc/os-release", "/etc/selinux/config", "/etc/ssh/sshd_config.d/50-x.conf"])
+    func aFIFOThatDecidesSomethingIsRefusedByName(_ path: String) throws {
+        let t = TempRoot.debian()
+        t.dir("/etc/selinux")
+        t.dir("/etc/ssh/sshd_config.d")
+        t.file("/etc/ssh/sshd_config", "Include /etc/ssh/sshd_config.d/*.conf\n")
+        unlink(t.root + path)
+        #expect(mkfifo(t.root + path, 0o644) == 0)
+        #expect {
+            try TargetInspection.inspect(SafeRoot(path: t.root), userOverride: "admin", keys: [])
+        } throws: { error in
+            (error as? RescueReport.Failure)?.message.hasPrefix(
+                "\(path) on the target is a FIFO where a regular file must be") == true
+        }
+    }
+
     @Test func anUnreadableSshdConfigIsRefusedNotDefaulted() throws {
         let t = TempRoot.debian()
         t.dir("/etc/ssh/sshd_config")
