@@ -32,11 +32,12 @@ public struct TargetInspection: Sendable {
                 .noLinuxRoot, "the filesystem has no /etc/passwd: it is not a Linux root",
                 hint: "check that the right volume or partition was given (keyrescue-agent probe lists what it found)")
         }
-        let distro = try needed("the distro decides the default login user", fixByHand) { () throws(TargetFileError) in
-            var text = try files.text("/etc/os-release", limit: ReadLimits.smallFile)
-            if text == nil { text = try files.text("/usr/lib/os-release", limit: ReadLimits.smallFile) }
-            return text.map { OSRelease.distro(OSRelease.parse($0)) }
+        let osRelease = try needed("the distro decides the default login user", fixByHand) {
+            () throws(TargetFileError) -> String? in
+            if let text = try files.text("/etc/os-release", limit: ReadLimits.smallFile) { return text }
+            return try files.text("/usr/lib/os-release", limit: ReadLimits.smallFile)
         }
+        let distro = osRelease.map { OSRelease.distro(OSRelease.parse($0)) }
         let passwd = passwdReader.entries
         // cloud-init only decides the user: with --user its files are not needed.
         let cloudInit =
