@@ -3,7 +3,9 @@
 /// Block scalars (`|`, `>`) are kept as text; anchors and tags are dropped. Anything it cannot read
 /// becomes a scalar rather than an error (callers look up only a few keys), except nesting deeper
 /// than `maxDepth`. Linear in the text: no recursion per bracket, no copy per list item.
-public indirect enum YAMLNode: Equatable, Sendable {
+/// Not `indirect`: the arrays already hold children on the heap, and a scalar stays inline instead of
+/// costing a box of its own (a 4 MiB list of short items is a million scalars).
+public enum YAMLNode: Equatable, Sendable {
     case scalar(String)
     case map([(String, YAMLNode)])
     case seq([YAMLNode])
