@@ -78,12 +78,9 @@ public enum Injector {
     /// A home on another partition or subvolume of the same disk is mounted beneath the root
     /// before writing; on another volume it cannot be reached, and the error says so.
     static func mountHomeIfSeparate(_ home: String, _ root: SafeRoot, _ target: some OpenedTarget, _ report: inout RescueReport) throws(RescueReport.Failure) {
-        guard root.lstatInRoot(home) == nil else { return }
-        let fstabText: String?
-        do { fstabText = try root.text("/etc/fstab", limit: ReadLimits.smallFile) } catch {
-            throw error.refusal("it says where the home's filesystem is", hint: TargetInspection.fixByHand)
-        }
-        guard let fstab = fstabText else { return }
+        guard root.lstatInRoot(home) == nil,
+            let fstab = try root.textOrRefusal("/etc/fstab", because: "it says where the home's filesystem is")
+        else { return }
         guard let entry = Fstab.entry(holding: home, in: Fstab.parse(fstab)), entry.mountPoint != "/" else { return }
         let outcome: SecondaryMount
         do { outcome = try target.mountSecondary(entry) } catch {

@@ -98,6 +98,16 @@ extension TargetFiles {
         try read(path, limit: limit)?.text
     }
 
+    /// The file as text, nil when nothing is there; a file the agent can't use is the refusal,
+    /// naming it, what is there, and `because` (what the file decides).
+    public func textOrRefusal(
+        _ path: String, limit: Int = ReadLimits.smallFile, because: String
+    ) throws(RescueReport.Failure) -> String? {
+        do { return try text(path, limit: limit) } catch {
+            throw error.refusal(because, hint: TargetInspection.fixByHand)
+        }
+    }
+
     /// The file line by line as it is read, never held whole; false when nothing is there.
     @discardableResult
     public func lines(
