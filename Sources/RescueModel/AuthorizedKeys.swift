@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Edits authorized_keys content as bytes: existing lines are kept byte for byte (comments, blanks,
@@ -16,6 +16,8 @@ public enum AuthorizedKeys {
         public var alreadyPresent: Bool
         /// Non-blank lines that `replace` removed, as text (for the report and the backup note).
         public var removed: [String]
+        /// Lines that already held a new key behind options; the key went in plainly before them.
+        public var keysBehindOptions: [String] = []
     }
 
     /// `# keyrescue RUN-ID 2026-11-25T06:30:00Z`; the run id is reduced to safe characters.
@@ -27,6 +29,9 @@ public enum AuthorizedKeys {
     }
 
     /// Adds `keys` (or, with `replace`, keeps only them). `existing` nil means no file yet.
+    /// A key counts as present only when the first line holding it has no options: sshd applies
+    /// that line's options, so a key found behind `command="…"` or `from=…` is added again,
+    /// plainly, just before that line (existing lines keep their bytes and order).
     public static func edit(
         existing: [UInt8]?, adding keys: [PublicKey], runID: String, date: Date, replace: Bool
     ) -> Edit {
@@ -34,33 +39,62 @@ public enum AuthorizedKeys {
         let lines = splitLines(old)
         let usesCRLF = lines.first.map { $0.last == UInt8(ascii: "\r") } ?? false
         let ending: [UInt8] = usesCRLF ? [13, 10] : [10]
-        let present = Set(lines.compactMap { AuthorizedKeysLine.identity(of: $0) })
-        let wanted = keys.map { AuthorizedKeysLine.Identity(type: $0.type.rawValue, blob: $0.blob) }
-        let alreadyPresent = !keys.isEmpty && wanted.allSatisfy(present.contains)
-        let newBlock = ([marker(runID: runID, date: date)] + keys.map(\.line)).flatMap { Array($0.utf8) + ending }
+        let holders = firstHolders(lines)
+        let wanted = keys.map(identity)
+        let alreadyPresent = !keys.isEmpty && wanted.allSatisfy { holders[$0]?.hasOptions == false }
+        let block = { (added: [PublicKey]) in
+            ([marker(runID: runID, date: date)] + added.map(\.line)).flatMap { Array($0.utf8) + ending }
+        }
 
         if replace {
-            let keyLines = lines.filter { AuthorizedKeysLine.identity(of: $0) != nil }
-            let onlyWanted = keyLines.count == wanted.count
-                && Set(keyLines.compactMap { AuthorizedKeysLine.identity(of: $0) }) == Set(wanted)
+            let parsed = lines.compactMap { AuthorizedKeysLine.parse($0) }
+            let onlyWanted =
+                parsed.count == wanted.count && parsed.allSatisfy { !$0.hasOptions }
+                && Set(parsed.map(\.identity)) == Set(wanted)
             if onlyWanted { return Edit(content: old, changed: false, alreadyPresent: alreadyPresent, removed: []) }
             let removed = lines.filter { line in
-                !isBlank(line) && AuthorizedKeysLine.identity(of: line).map { !wanted.contains($0) } ?? true
+                guard !isBlank(line) else { return false }
+                guard let key = AuthorizedKeysLine.parse(line) else { return true }
+                return key.hasOptions || !wanted.contains(key.identity)
             }.map { String(decoding: $0, as: UTF8.self) }
-            return Edit(content: newBlock, changed: newBlock != old, alreadyPresent: alreadyPresent, removed: removed)
+            let content = block(keys)
+            return Edit(content: content, changed: content != old, alreadyPresent: alreadyPresent, removed: removed)
         }
-        let missing = keys.filter { !present.contains(AuthorizedKeysLine.Identity(type: $0.type.rawValue, blob: $0.blob)) }
+        let missing = keys.filter { holders[identity($0)]?.hasOptions != false }
         guard !missing.isEmpty else { return Edit(content: old, changed: false, alreadyPresent: true, removed: []) }
-        var content = old
-        if let last = content.last, last != 10 { content += ending }
-        content += ([marker(runID: runID, date: date)] + missing.map(\.line)).flatMap { Array($0.utf8) + ending }
-        return Edit(content: content, changed: true, alreadyPresent: false, removed: [])
+        let restricted = missing.compactMap { holders[identity($0)].flatMap { $0.hasOptions ? $0.index : nil } }
+        guard let first = restricted.min() else {
+            var content = old
+            if let last = content.last, last != 10 { content += ending }
+            return Edit(content: content + block(missing), changed: true, alreadyPresent: false, removed: [])
+        }
+        let offset = lines[first].startIndex
+        let content = Array(old[..<offset]) + block(missing) + Array(old[offset...])
+        let behind = Set(restricted).sorted().map { String(decoding: lines[$0], as: UTF8.self) }
+        return Edit(content: content, changed: true, alreadyPresent: false, removed: [], keysBehindOptions: behind)
     }
 
-    /// The keys of `keys` that no line of `content` holds (options and comments ignored).
+    /// The keys of `keys` that sshd would not accept plainly from `content`: no line holds them, or
+    /// the first line that does carries options.
     public static func missing(_ keys: [PublicKey], in content: [UInt8]) -> [PublicKey] {
-        let present = Set(splitLines(content).compactMap { AuthorizedKeysLine.identity(of: $0) })
-        return keys.filter { !present.contains(AuthorizedKeysLine.Identity(type: $0.type.rawValue, blob: $0.blob)) }
+        let holders = firstHolders(splitLines(content))
+        return keys.filter { holders[identity($0)]?.hasOptions != false }
+    }
+
+    /// For each key in the file, the first line holding it (the one sshd uses) and whether it has options.
+    static func firstHolders(_ lines: [ArraySlice<UInt8>]) -> [AuthorizedKeysLine.Identity: (
+        index: Int, hasOptions: Bool
+    )] {
+        var holders: [AuthorizedKeysLine.Identity: (index: Int, hasOptions: Bool)] = [:]
+        for (index, line) in lines.enumerated() {
+            guard let key = AuthorizedKeysLine.parse(line), holders[key.identity] == nil else { continue }
+            holders[key.identity] = (index, key.hasOptions)
+        }
+        return holders
+    }
+
+    private static func identity(_ key: PublicKey) -> AuthorizedKeysLine.Identity {
+        AuthorizedKeysLine.Identity(type: key.type.rawValue, blob: key.blob)
     }
 
     /// Lines without their `\n` (a `\r` stays, so CRLF lines are kept byte for byte).

@@ -7,19 +7,38 @@ public enum AuthorizedKeysLine {
         public let blob: [UInt8]
     }
 
+    /// A key line: which key, and whether options (`command="…"`, `restrict`, `from=…`,
+    /// `cert-authority`…) stand before it. sshd applies the options of the first line holding the
+    /// key, so a key behind options gives a forced command, no login from here, or no login at all.
+    public struct Parsed: Equatable, Sendable {
+        public let identity: Identity
+        /// The options as written (`command="…",from="…"`); empty when the line has none.
+        public let options: String
+        public var hasOptions: Bool { !options.isEmpty }
+    }
+
     /// Nil for blanks, comments and lines that hold no readable key.
-    public static func identity(of line: some Collection<UInt8>) -> Identity? {
-        var rest = trimmed(Array(line)[...])
+    public static func identity(of line: some Collection<UInt8>) -> Identity? { parse(line)?.identity }
+
+    /// Nil for blanks, comments and lines that hold no readable key.
+    public static func parse(_ line: some Collection<UInt8>) -> Parsed? {
+        let bytes = Array(line)
+        var rest = trimmed(bytes[...])
         guard let first = rest.first, first != UInt8(ascii: "#") else { return nil }
         var fields = split(rest)
+        var options = ""
         if let type = fields.first, !isKeyType(type) {
             // Options come first: skip them (quotes may hide spaces), then read the key.
+            let start = rest.startIndex
             rest = skipOptions(rest)
             fields = split(rest)
+            options = String(decoding: trimmed(bytes[start..<rest.startIndex]), as: UTF8.self)
         }
-        guard fields.count >= 2, isKeyType(fields[0]), let blob = Base64.decode(String(decoding: fields[1], as: UTF8.self))
+        guard fields.count >= 2, isKeyType(fields[0]),
+            let blob = Base64.decode(String(decoding: fields[1], as: UTF8.self))
         else { return nil }
-        return Identity(type: String(decoding: fields[0], as: UTF8.self), blob: blob)
+        return Parsed(
+            identity: Identity(type: String(decoding: fields[0], as: UTF8.self), blob: blob), options: options)
     }
 
     /// Any token shaped like an OpenSSH key type, including ones this program would not install

@@ -34,6 +34,8 @@ public enum RescueWarningCode: String, CaseIterable, Sendable {
     case selinuxLabelDefaulted
     case userNotInCloudInit
     case sshdConfigUnreadable
+    /// The key was already in authorized_keys behind options (command=, from=, restrict…); it was added plainly.
+    case keyBehindOptions
     case unrecognized
 }
 

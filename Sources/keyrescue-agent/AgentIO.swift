@@ -10,12 +10,11 @@ enum AgentIO {
         let line: String
         switch (file, text) {
         case (let file?, nil):
-            guard let bytes = readSmallFile(file) else {
+            do { line = String(decoding: try HostFiles.read(file, limit: smallFileLimit), as: UTF8.self) } catch {
                 throw RescueReport.Failure(
-                    .invalidPublicKey, "cannot read the public key file \(file): \(String(cString: strerror(errno)))",
+                    .invalidPublicKey, "cannot read the public key file \(file): \(error)",
                     hint: "give the path of a .pub file")
             }
-            line = String(decoding: bytes, as: UTF8.self)
         case (nil, let text?): line = text
         default: throw ValidationError("give exactly one of --public-key FILE or --public-key-text 'ssh-ed25519 …'")
         }
@@ -27,8 +26,10 @@ enum AgentIO {
     /// Opens the target, runs `body`, and always closes it (unmount, detach), also on SIGTERM/SIGINT.
     /// `deviceName` is the name the volume was attached under (`/dev/sdf`): a Xen host shows it as
     /// `/dev/xvdf` and has no NVMe serial to find it by. The report carries each phase's duration.
-    static func withTarget(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil,
-                           _ body: (any OpenedTarget) -> RescueReport) -> RescueReport {
+    static func withTarget(
+        _ source: TargetSource, readOnly: Bool, deviceName: String? = nil,
+        _ body: (any OpenedTarget) -> RescueReport
+    ) -> RescueReport {
         var phases = PhaseClock()
         let target: any OpenedTarget
         do {
@@ -48,8 +49,9 @@ enum AgentIO {
         phases.lap("inspect and write")
         do { try target.close() } catch {
             report.ok = false
-            report.error = .init(.internalError, "could not unmount or detach everything: \(error)",
-                                 hint: "check `findmnt` and `losetup -l` and release what keyrescue-agent left")
+            report.error = .init(
+                .internalError, "could not unmount or detach everything: \(error)",
+                hint: "check `findmnt` and `losetup -l` and release what keyrescue-agent left")
         }
         phases.lap("unmount")
         report.durations = phases.durations
@@ -60,23 +62,34 @@ enum AgentIO {
         let job: RescueJob
         let keys: [PublicKey]
         do {
-            guard let bytes = readSmallFile(path) else {
-                throw RescueReport.Failure(.invalidJob, "cannot read the job file \(path)", hint: "check the bootstrap script")
+            let bytes: [UInt8]
+            do { bytes = try HostFiles.read(path, limit: smallFileLimit) } catch {
+                throw RescueReport.Failure(
+                    .invalidJob, "cannot read the job file \(path): \(error)", hint: "check the bootstrap script")
             }
             job = try WireFormat.decodeJob(bytes)
             keys = try job.publicKeys.map { line throws(RescueReport.Failure) in
                 do { return try PublicKey(parsing: line) } catch {
-                    throw RescueReport.Failure(.invalidPublicKey, "the job's public key was refused: \(error)", hint: "")
+                    throw RescueReport.Failure(
+                        .invalidPublicKey, "the job's public key was refused: \(error)", hint: "")
                 }
             }
         } catch let failure as RescueReport.Failure {
             return .failure(runID: nil, agentVersion: Injector.agentVersion, failure)
         } catch {
-            return .failure(runID: nil, agentVersion: Injector.agentVersion, .init(.invalidJob, "the job is not valid: \(error)", hint: "the controller and the agent may be of different versions"))
+            return .failure(
+                runID: nil, agentVersion: Injector.agentVersion,
+                .init(
+                    .invalidJob, "the job is not valid: \(error)",
+                    hint: "the controller and the agent may be of different versions"))
         }
-        let request = InjectRequest(keys: keys, user: job.user, replace: job.replace, dryRun: job.dryRun, runID: job.runID, backup: job.options.backup)
-        var report = withTarget(.volumeID(job.volumeID, waitSeconds: job.options.volumeWaitSeconds), readOnly: job.dryRun,
-                                deviceName: job.deviceName) {
+        let request = InjectRequest(
+            keys: keys, user: job.user, replace: job.replace, dryRun: job.dryRun, runID: job.runID,
+            backup: job.options.backup)
+        var report = withTarget(
+            .volumeID(job.volumeID, waitSeconds: job.options.volumeWaitSeconds), readOnly: job.dryRun,
+            deviceName: job.deviceName
+        ) {
             Injector.inject(request, into: $0)
         }
         report.runID = job.runID
@@ -102,8 +115,13 @@ enum AgentIO {
         } else {
             let place = [report.partition ?? report.device, report.filesystem].compactMap { $0 }.joined(separator: " ")
             let distro = report.distro.map { $0.prettyName ?? $0.id } ?? "unknown distro"
-            let verb = report.dryRun ? (report.keyFingerprint == nil ? "probed" : "would write") : (report.alreadyPresent ? "already present" : "written")
-            lines.append("keyrescue-agent: \(verb): \(report.authorizedKeysPath ?? "?") for \(report.user ?? "?") (uid \(report.uid.map(String.init) ?? "?")) on \(distro)\(place.isEmpty ? "" : ", \(place)")")
+            let verb =
+                report.dryRun
+                ? (report.keyFingerprint == nil ? "probed" : "would write")
+                : (report.alreadyPresent ? "already present" : "written")
+            lines.append(
+                "keyrescue-agent: \(verb): \(report.authorizedKeysPath ?? "?") for \(report.user ?? "?") (uid \(report.uid.map(String.init) ?? "?")) on \(distro)\(place.isEmpty ? "" : ", \(place)")"
+            )
             if let fp = report.keyFingerprint { lines.append("  key: \(fp)") }
             if let backup = report.backupPath { lines.append("  backup: \(backup)") }
             if let label = report.selinuxLabel { lines.append("  SELinux label: \(label)") }
@@ -112,35 +130,15 @@ enum AgentIO {
         FileStream.stderr(lines.joined(separator: "\n") + "\n")
     }
 
+    /// Keys and jobs are a few KB; a megabyte is already a mistake.
+    static let smallFileLimit = 1 << 20
+
     static func writeReport(_ report: RescueReport, to path: String) throws {
         let bytes = try WireFormat.encode(report)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
         // A short or failed write would leave a truncated report for the bootstrap script to upload.
-        var offset = 0
-        while offset < bytes.count {
-            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { throw ValidationError("cannot write the report to \(path): \(String(cString: strerror(errno)))") }
-            offset += n
+        do { try HostFiles.write(path, bytes, mode: 0o600) } catch {
+            throw ValidationError("cannot write the report to \(path): \(error)")
         }
-        guard fsync(fd) == 0 else { throw ValidationError("cannot sync the report \(path): \(String(cString: strerror(errno)))") }
-    }
-
-    static func readSmallFile(_ path: String) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while bytes.count < 1 << 20 {
-            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { return n == 0 ? bytes : nil }
-            bytes += buffer[0..<n]
-        }
-        return bytes
     }
 }
 
@@ -179,7 +177,8 @@ struct PhaseClock {
     mutating func lap(_ phase: String) {
         let now = ContinuousClock.now
         let elapsed = last.duration(to: now)
-        durations.append(.init(phase, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
+        durations.append(
+            .init(phase, seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18))
         last = now
     }
 }

@@ -2,16 +2,20 @@ import RescueModel
 import Testing
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 @Suite struct AuthorizedKeysTests {
     static let date = Date(timeIntervalSince1970: 1_795_587_000)  // 2026-11-25T06:10:00Z
     static let marker = "# keyrescue kr-1 2026-11-25T06:10:00Z"
-    let newKey = try! PublicKey(parsing: KeyFixtures.ed25519)
-    let otherKey = try! PublicKey(parsing: KeyFixtures.rsa2048)
+    let newKey = Self.parsed(KeyFixtures.ed25519)
+    let otherKey = Self.parsed(KeyFixtures.rsa2048)
+
+    static func parsed(_ line: String) -> PublicKey {
+        do { return try PublicKey(parsing: line) } catch { fatalError("fixture key does not parse: \(error)") }
+    }
 
     func edit(_ text: String?, replace: Bool = false, keys: [PublicKey]? = nil) -> AuthorizedKeys.Edit {
         AuthorizedKeys.edit(
@@ -30,7 +34,9 @@ import Foundation
     }
 
     @Test func markerSanitisesRunID() {
-        #expect(AuthorizedKeys.marker(runID: "kr-1\nssh-rsa evil", date: Self.date) == "# keyrescue kr-1ssh-rsaevil 2026-11-25T06:10:00Z")
+        #expect(
+            AuthorizedKeys.marker(runID: "kr-1\nssh-rsa evil", date: Self.date)
+                == "# keyrescue kr-1ssh-rsaevil 2026-11-25T06:10:00Z")
     }
 
     @Test func newFile() {
@@ -57,7 +63,7 @@ import Foundation
 
     @Test(arguments: [
         "\(KeyFixtures.ed25519)\n",
-        "from=\"10.0.0.0/8\",command=\"/bin/sh -c \\\"x y\\\"\" \(KeyFixtures.ed25519)\n",
+        "no-pty-is-not-a-type \(KeyFixtures.rsa2048)\n\(KeyFixtures.ed25519)\n",
         "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBHxaCx7/Rgn4GOE3RaMk8CBa4caRfkNmZbWzG5Gzw+R other comment\r\n",
         "  \tssh-ed25519   AAAAC3NzaC1lZDI1NTE5AAAAIBHxaCx7/Rgn4GOE3RaMk8CBa4caRfkNmZbWzG5Gzw+R",
     ])
@@ -110,5 +116,47 @@ import Foundation
         #expect(a != nil && a == b)
         #expect(AuthorizedKeysLine.identity(of: Array("# \(KeyFixtures.ed25519)".utf8)) == nil)
         #expect(AuthorizedKeysLine.identity(of: Array("command=\"unterminated ssh-ed25519 AAAA".utf8)) == nil)
+    }
+
+    /// sshd applies the options of the first line holding the key: behind `command=` the user gets
+    /// no shell, behind `from=` no login from here. The key goes in plainly, just before that line.
+    @Test(arguments: [
+        "from=\"10.0.0.0/8\",command=\"/bin/sh -c \\\"x y\\\"\"",
+        "restrict",
+        "command=\"echo no\",no-pty",
+        "cert-authority",
+    ])
+    func keyBehindOptionsIsAddedPlainlyBeforeThatLine(options: String) {
+        let old = "# hi\n\(KeyFixtures.rsa2048)\n\(options) \(KeyFixtures.ed25519)\n# tail\n"
+        let e = edit(old)
+        #expect(e.changed && !e.alreadyPresent)
+        #expect(e.keysBehindOptions == ["\(options) \(KeyFixtures.ed25519)"])
+        #expect(
+            text(e)
+                == "# hi\n\(KeyFixtures.rsa2048)\n\(Self.marker)\n\(KeyFixtures.ed25519)\n\(options) \(KeyFixtures.ed25519)\n# tail\n"
+        )
+        #expect(AuthorizedKeys.missing([newKey], in: Array(old.utf8)) == [newKey])
+        #expect(AuthorizedKeys.missing([newKey], in: e.content).isEmpty)
+        let again = edit(text(e))
+        #expect(!again.changed && again.alreadyPresent, "idempotent: the plain line now comes first")
+    }
+
+    @Test func aPlainLineAfterAnOptionedOneDoesNotCount() {
+        let old = "command=\"true\" \(KeyFixtures.ed25519)\n\(KeyFixtures.ed25519)\n"
+        let e = edit(old)
+        #expect(e.changed && text(e) == "\(Self.marker)\n\(KeyFixtures.ed25519)\n" + old)
+    }
+
+    @Test func replaceDropsTheKeyBehindOptions() {
+        let e = edit("restrict \(KeyFixtures.ed25519)\n", replace: true)
+        #expect(e.changed && !e.alreadyPresent)
+        #expect(text(e) == "\(Self.marker)\n\(KeyFixtures.ed25519)\n")
+        #expect(e.removed == ["restrict \(KeyFixtures.ed25519)"])
+    }
+
+    @Test func parseReportsTheOptionsAsWritten() {
+        let line = "from=\"a b\",no-pty  \(KeyFixtures.ed25519)"
+        #expect(AuthorizedKeysLine.parse(Array(line.utf8))?.options == "from=\"a b\",no-pty")
+        #expect(AuthorizedKeysLine.parse(Array(KeyFixtures.ed25519.utf8))?.hasOptions == false)
     }
 }

@@ -7,11 +7,10 @@ import os
 import pytest
 
 from kr.marks import needs_root
-from kr import disks
 from kr.agent import assert_refused, run_agent, skip_if_unsupported
 from kr.hostile import CASES, hostile_root
 from kr.sandbox import HUNG, run_sandboxed
-from kr.verify import key_lines, manifest_diff, tree_manifest
+from kr.verify import image_manifest, key_lines, manifest_diff, root_image, tree_manifest
 
 pytestmark = needs_root
 
@@ -31,16 +30,7 @@ def check_outcome(run, case, before, after, key):
 
 
 def make_image(scratch, case):
-    src = hostile_root(os.path.join(scratch, "src"), case)
-    img = os.path.join(scratch, f"{case}.img")
-    disks.gpt(img, 64, [(1, None, disks.LINUX)])
-    disks.ext4_from_dir(img, 1, src)
-    return img
-
-
-def image_manifest(img):
-    with disks.loop(img, 1, read_only=True) as dev, disks.mounted(dev, "ext4", "ro") as root:
-        return tree_manifest(root)
+    return root_image(os.path.join(scratch, f"{case}.img"), hostile_root(os.path.join(scratch, "src"), case))
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -1,5 +1,6 @@
 import Glibc
 import RescueModel
+import SystemPackage
 
 /// Runs one of the host's own tools (lvm) by absolute path, with a fixed PATH and environment:
 /// never anything from the target disk. posix_spawn, stdout and stderr captured through pipes.
@@ -62,7 +63,9 @@ enum HostCommand {
     /// Reads both pipes to their end without letting either fill up and block the child.
     private static func drain(_ outFD: Int32, _ errFD: Int32) -> (String, String) {
         var collected: [[UInt8]] = [[], []]
-        var fds = [pollfd(fd: outFD, events: Int16(POLLIN), revents: 0), pollfd(fd: errFD, events: Int16(POLLIN), revents: 0)]
+        var fds = [
+            pollfd(fd: outFD, events: Int16(POLLIN), revents: 0), pollfd(fd: errFD, events: Int16(POLLIN), revents: 0),
+        ]
         var open = 2
         var buffer = [UInt8](repeating: 0, count: 65536)
         while open > 0 {
@@ -84,20 +87,25 @@ enum HostCommand {
     }
 }
 
-/// Small reads of the host's own pseudo-files (/proc, /sys, /dev).
-enum HostFiles {
-    static func readText(_ path: String) throws -> String {
-        let fd = try Syscalls.open(path, O_RDONLY)
+/// The host's own files: small reads of its pseudo-files (/proc, /sys, /dev), and the CLI's key,
+/// job and report files. The one read-all and write-all are Syscalls'.
+public enum HostFiles {
+    /// The whole file; more than `limit` bytes is refused with `.fileTooLarge`.
+    public static func read(_ path: String, limit: Int = 16 << 20) throws(Errno) -> [UInt8] {
+        let fd = FileDescriptor(rawValue: try Syscalls.open(path, O_RDONLY))
         defer { Syscalls.close(fd) }
-        var bytes: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while true {
-            let n = read(fd, &buffer, buffer.count)
-            if n < 0 && errno == EINTR { continue }
-            guard n > 0 else { break }
-            bytes.append(contentsOf: buffer[0..<n])
-        }
-        return String(decoding: bytes, as: UTF8.self)
+        return try Syscalls.readAll(fd, limit: limit)
+    }
+
+    static func readText(_ path: String) throws -> String { String(decoding: try read(path), as: UTF8.self) }
+
+    /// Replaces the file's content (a new file gets `mode`) and syncs it: a short or failed write
+    /// must not pass for a whole one.
+    public static func write(_ path: String, _ bytes: [UInt8], mode: mode_t) throws(Errno) {
+        let fd = FileDescriptor(rawValue: try Syscalls.open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: mode))
+        defer { Syscalls.close(fd) }
+        try Syscalls.writeAll(fd, bytes)
+        try Syscalls.sync(fd)
     }
 
     /// Entry names of a directory, without `.` and `..`; nil when it cannot be opened.

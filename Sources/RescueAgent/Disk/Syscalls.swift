@@ -5,7 +5,8 @@ import SystemPackage
 /// Thin wrappers over the raw calls the disk layer makes, one per call, each retried on EINTR and
 /// throwing `Errno`, in swift-system's style.
 enum Syscalls {
-    static func retrying(_ body: () -> Int32) throws(Errno) -> Int32 {
+    /// Runs a call that returns -1 and sets errno on failure, again while it fails with EINTR.
+    static func retrying<Result: BinaryInteger>(_ body: () -> Result) throws(Errno) -> Result {
         while true {
             let result = body()
             if result >= 0 { return result }
@@ -24,19 +25,18 @@ enum Syscalls {
         _ = try retrying { kr_umount2(target, flags) }
     }
 
-    /// Opens `path`. The corresponding C function is `open`.
-    static func open(_ path: String, _ flags: Int32) throws(Errno) -> Int32 {
-        try retrying { Glibc.open(path, flags | O_CLOEXEC) }
+    /// Opens `path` (`mode` for a file it creates). The corresponding C function is `open`.
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(Errno) -> Int32 {
+        try retrying { Glibc.open(path, flags | O_CLOEXEC, mode) }
     }
 
     /// Opens `path` beneath the directory `dirfd`, symlinks resolved as if `dirfd` were `/`.
     /// The corresponding C function is `openat2`.
-    /// The one call through which the agent opens anything on the target (the disk layer and the
-    /// key writer's SafeRoot both come here).
+    /// The one call through which the agent opens anything by path on the target (the disk layer,
+    /// SafeRoot's reads and the key writer all come here; SafeRoot has no wrapper of its own).
     static func openInRoot(_ dirfd: Int32, _ path: String, flags: Int32, mode: mode_t = 0) throws(Errno) -> Int32 {
-        try retrying {
-            kr_openat2(dirfd, path, UInt64(flags | O_CLOEXEC), UInt64(mode), UInt64(KR_RESOLVE_IN_ROOT | KR_RESOLVE_NO_MAGICLINKS))
-        }
+        let resolve = UInt64(KR_RESOLVE_IN_ROOT | KR_RESOLVE_NO_MAGICLINKS)
+        return try retrying { kr_openat2(dirfd, path, UInt64(flags | O_CLOEXEC), UInt64(mode), resolve) }
     }
 
     /// Closes `fd`, ignoring errors (nothing useful can be done about them here).

@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 import RescueModel
 
@@ -14,7 +14,10 @@ public struct InjectRequest: Sendable {
     public var runID: String
     public var backup: Bool
 
-    public init(keys: [PublicKey], user: String? = nil, replace: Bool = false, dryRun: Bool = false, runID: String = "manual", backup: Bool = true) {
+    public init(
+        keys: [PublicKey], user: String? = nil, replace: Bool = false, dryRun: Bool = false, runID: String = "manual",
+        backup: Bool = true
+    ) {
         self.keys = keys
         self.user = user
         self.replace = replace
@@ -47,13 +50,20 @@ public enum Injector {
             report.warnings = found.warnings
             report.keyFingerprint = request.keys.first?.fingerprint
             try mountHomeIfSeparate(found.user.home, root, target, &report)
-            let written = try KeyWriter.write(
-                KeyWriteRequest(
-                    home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
-                    keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
-                    backup: request.backup, selinuxLabel: found.selinuxLabel),
-                in: root)
+            var write = KeyWriteRequest(
+                home: found.user.home, uid: found.user.uid, gid: found.user.gid, keysFile: found.keysFile,
+                keys: request.keys, runID: request.runID, replace: request.replace, dryRun: request.dryRun,
+                backup: request.backup, selinuxLabel: found.selinuxLabel, userName: found.user.name,
+                groups: found.userGroups, accountNames: found.accountNames, strictModes: found.strictModes)
+            write.privateGroups = found.privateGroups
+            let written = try KeyWriter.write(write, in: root)
             report.backupPath = written.backupPath
+            report.warnings += written.keysBehindOptions.map { line in
+                .init(
+                    .keyBehindOptions,
+                    "\(found.keysFile) already held the key behind options (\(Self.optionsOf(line))), which sshd would apply; "
+                        + "the key was added plainly before that line")
+            }
             report.alreadyPresent = written.alreadyPresent
             report.ok = true
         } catch {
@@ -69,6 +79,12 @@ public enum Injector {
         return report
     }
 
+    /// The options part of an authorized_keys line, shortened for a warning.
+    static func optionsOf(_ line: String) -> String {
+        let options = AuthorizedKeysLine.parse(Array(line.utf8))?.options ?? line
+        return options.count > 80 ? String(options.prefix(77)) + "..." : options
+    }
+
     static func fill(_ report: inout RescueReport, _ facts: DiskFacts) {
         report.device = facts.device
         report.partition = facts.partition
@@ -77,14 +93,18 @@ public enum Injector {
 
     /// A home on another partition or subvolume of the same disk is mounted beneath the root
     /// before writing; on another volume it cannot be reached, and the error says so.
-    static func mountHomeIfSeparate(_ home: String, _ root: SafeRoot, _ target: some OpenedTarget, _ report: inout RescueReport) throws(RescueReport.Failure) {
+    static func mountHomeIfSeparate(
+        _ home: String, _ root: SafeRoot, _ target: some OpenedTarget, _ report: inout RescueReport
+    ) throws(RescueReport.Failure) {
         guard root.lstatInRoot(home) == nil,
             let fstab = try root.textOrRefusal("/etc/fstab", because: "it says where the home's filesystem is")
         else { return }
         guard let entry = Fstab.entry(holding: home, in: Fstab.parse(fstab)), entry.mountPoint != "/" else { return }
         let outcome: SecondaryMount
         do { outcome = try target.mountSecondary(entry) } catch {
-            throw RescueReport.Failure(.mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(error)", hint: "check that filesystem with fsck")
+            throw RescueReport.Failure(
+                .mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(error)",
+                hint: "check that filesystem with fsck")
         }
         switch outcome {
         case .mounted: return
@@ -92,9 +112,13 @@ public enum Injector {
             report.warnings.append(.init(.homeOnOtherVolume, why))
             throw RescueReport.Failure(
                 .homeNotOnDisk, "\(home) is on \(entry.spec), which is not on this disk: \(why)",
-                hint: "attach that volume as well and run the agent on it, or pass --user for an account whose home is on the root")
+                hint:
+                    "attach that volume as well and run the agent on it, or pass --user for an account whose home is on the root"
+            )
         case .failed(let why):
-            throw RescueReport.Failure(.mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(why)", hint: "check that filesystem with fsck")
+            throw RescueReport.Failure(
+                .mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(why)",
+                hint: "check that filesystem with fsck")
         }
     }
 }
@@ -107,7 +131,8 @@ public final class DirectoryTarget: OpenedTarget {
     public init(rootPath: String) { self.rootPath = rootPath }
 
     public func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
-        .onAnotherVolume("with --root the agent mounts nothing; mount \(entry.spec) at \(rootPath)\(entry.mountPoint) first")
+        .onAnotherVolume(
+            "with --root the agent mounts nothing; mount \(entry.spec) at \(rootPath)\(entry.mountPoint) first")
     }
 
     public func close() throws {}

@@ -13,6 +13,14 @@ public struct TargetInspection: Sendable {
     public var selinuxLabel: String?
     public var hostKeys: [RescueReport.HostKey]
     public var warnings: [RescueReport.Warning]
+    /// What the writer needs to judge ownership and sshd's StrictModes: the config's value, account
+    /// names by uid, and the user's groups (primary and those of /etc/group that list them).
+    public var strictModes = true
+    public var accountNames: [UInt32: String] = [:]
+    public var userGroups: Set<UInt32> = []
+    /// On Debian and Ubuntu, whose sshd accepts a group-writable path in a group of the user alone:
+    /// those groups.
+    public var privateGroups: Set<UInt32> = []
 
     static let fixByHand =
         "look at the disk by hand (mount it read-only), make it a regular file of sane size, and run the agent again"
@@ -97,9 +105,19 @@ public struct TargetInspection: Sendable {
             warnings.append(
                 .init(.selinuxLabelDefaulted, "the target's SELinux policy files do not say\(why); used \(chosen)"))
         }
-        return TargetInspection(
+        var found = TargetInspection(
             distro: distro, user: user, userReason: chosen.reason, keysFile: keysFile,
             selinuxLabel: label.label, hostKeys: HostKeys.read(files), warnings: warnings)
+        found.strictModes = sshd.strictModes
+        found.accountNames = Dictionary(passwd.map { ($0.uid, $0.name) }, uniquingKeysWith: { first, _ in first })
+        let release = osRelease.map(OSRelease.parse) ?? [:]
+        let family = "\(release["ID"] ?? "") \(release["ID_LIKE"] ?? "")".lowercased().split(separator: " ")
+        if family.contains("debian") || family.contains("ubuntu") {
+            found.privateGroups = LoginPathCheck.privateGroups(of: user, passwd: passwd, groups: groups)
+        }
+        let listed = groups.filter { $0.gid == user.gid || $0.members.contains(user.name) }
+        found.userGroups = Set(listed.map(\.gid) + [user.gid])
+        return found
     }
 
     /// Runs a read the rescue cannot do without; a file it cannot use becomes the refusal.

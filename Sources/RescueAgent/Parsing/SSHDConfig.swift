@@ -5,6 +5,8 @@ public struct SSHDConfig: Equatable, Sendable {
     /// `AuthorizedKeysFile` patterns, unexpanded (`%h/.ssh/authorized_keys`).
     public var authorizedKeysFiles: [String] = [".ssh/authorized_keys", ".ssh/authorized_keys2"]
     public var pubkeyAuthentication = true
+    /// `StrictModes`: sshd checks the owners and modes of the keys file's path (global only).
+    public var strictModes = true
     public var allowUsers: [String] = []
     public var denyUsers: [String] = []
     public var allowGroups: [String] = []
@@ -114,7 +116,7 @@ public struct SSHDConfig: Equatable, Sendable {
     private mutating func set(_ keyword: String, _ args: [String], match: String?) {
         let relevant: Set = [
             "authorizedkeysfile", "pubkeyauthentication", "allowusers", "denyusers", "allowgroups", "denygroups",
-            "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes",
+            "pubkeyacceptedalgorithms", "pubkeyacceptedkeytypes", "strictmodes",
         ]
         guard relevant.contains(keyword), !args.isEmpty else { return }
         if let match {
@@ -133,6 +135,7 @@ public struct SSHDConfig: Equatable, Sendable {
             switch keyword {
             case "authorizedkeysfile": authorizedKeysFiles = args.lowercased() == ["none"] ? [] : args
             case "pubkeyauthentication": pubkeyAuthentication = args[0].lowercased() != "no"
+            case "strictmodes": strictModes = args[0].lowercased() != "no"
             default: acceptedAlgorithms = args[0]
             }
         }

@@ -1,6 +1,7 @@
 import CLinux
 import Glibc
 import RescueModel
+import SystemPackage
 
 /// The target's root directory as an open handle. Every path is resolved beneath it by the kernel
 /// (openat2 with RESOLVE_IN_ROOT): `/`, `..` and absolute or relative symlinks all stay inside, so
@@ -8,58 +9,74 @@ import RescueModel
 public final class SafeRoot: TargetFiles {
     public let path: String
     let fd: Int32
+    /// The root's own path as the kernel names it, to turn an open descriptor's path into a target path.
+    private let hostPath: String?
     /// Larger files are refused: nothing the agent reads from a target is legitimately this big.
     static let maxFileSize = 4 << 20
 
     public init(path: String) throws(RescueReport.Failure) {
-        let fd = Glibc.open(path, Int32(KR_O_PATH) | O_DIRECTORY | O_CLOEXEC)
-        guard fd >= 0 else {
+        let fd: Int32
+        do { fd = try Syscalls.open(path, Int32(KR_O_PATH) | O_DIRECTORY) } catch {
             throw RescueReport.Failure(
-                .noLinuxRoot, "cannot open the target root \(path): \(SystemError.text(errno))",
+                .noLinuxRoot, "cannot open the target root \(path): \(SystemError.text(error.rawValue))",
                 hint: "give the directory where the target's root filesystem is mounted")
         }
         self.path = path
         self.fd = fd
+        self.hostPath = try? Syscalls.pathOf(FileDescriptor(rawValue: fd))
     }
 
     deinit { close(fd) }
 
-    /// Opens `target` (an absolute path as seen from the target) beneath the root. With
-    /// `noFollow`, a symlink as the last component fails with ELOOP instead of being followed.
-    func open(_ target: String, flags: Int32, mode: mode_t = 0, noFollow: Bool = false) -> Int32 {
-        do {
-            return try Syscalls.openInRoot(fd, target, flags: flags | (noFollow ? O_NOFOLLOW : 0), mode: mode)
-        } catch {
-            errno = error.rawValue   // the writer's callers read errno after -1, as after open(2)
-            return -1
+    /// The target path of an open directory or file beneath the root (`/` for the root itself):
+    /// its real path, every symlink resolved, as sshd's realpath(3) sees it on the booted target.
+    func targetPath(of file: FileDescriptor) throws(KeyWriteError) -> String {
+        let full = try attempt("find where an open directory of the target is") { () throws(Errno) in
+            try Syscalls.pathOf(file)
         }
+        guard let base = hostPath, full == base || full.hasPrefix(base == "/" ? "/" : base + "/") else {
+            throw .refused(path: full, why: "it resolved outside the target root")
+        }
+        let rest = base == "/" ? full : String(full.dropFirst(base.count))
+        return rest.isEmpty ? "/" : rest
     }
 
     public func readFile(_ target: String) throws -> [UInt8]? {
-        let file = open(target, flags: O_RDONLY | O_NONBLOCK)
-        if file < 0 {
-            let err = errno
-            if err == ENOENT || err == ENOTDIR { return nil }
-            throw SystemError(err, "cannot read \(target) on the target")
+        let file: FileDescriptor
+        do {
+            file = FileDescriptor(rawValue: try Syscalls.openInRoot(fd, target, flags: O_RDONLY | O_NONBLOCK))
+        } catch {
+            if error == .noSuchFileOrDirectory || error == .notDirectory { return nil }
+            throw SystemError(error.rawValue, "cannot read \(target) on the target")
         }
-        defer { close(file) }
-        var st = stat()
-        guard fstat(file, &st) == 0 else { throw SystemError(errno, "cannot stat \(target) on the target") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw SystemError(EINVAL, "\(target) on the target is not a regular file") }
-        guard Int(st.st_size) <= Self.maxFileSize else { throw SystemError(EFBIG, "\(target) on the target is too large") }
-        return try readAll(file, what: target)
+        defer { Syscalls.close(file) }
+        let st: stat
+        do { st = try Syscalls.status(file) } catch {
+            throw SystemError(error.rawValue, "cannot stat \(target) on the target")
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            throw SystemError(EINVAL, "\(target) on the target is not a regular file")
+        }
+        guard Int(st.st_size) <= Self.maxFileSize else {
+            throw SystemError(EFBIG, "\(target) on the target is too large")
+        }
+        do { return try Syscalls.readAll(file, limit: Self.maxFileSize) } catch {
+            throw SystemError(
+                error.rawValue,
+                error == .fileTooLarge ? "\(target) on the target is too large" : "cannot read \(target)")
+        }
     }
 
     public func listDirectory(_ target: String) throws -> [String]? {
-        let dirfd = open(target, flags: O_RDONLY | O_DIRECTORY)
-        if dirfd < 0 {
-            let err = errno
-            if err == ENOENT || err == ENOTDIR { return nil }
-            throw SystemError(err, "cannot list \(target) on the target")
+        let dirfd: Int32
+        do { dirfd = try Syscalls.openInRoot(fd, target, flags: O_RDONLY | O_DIRECTORY) } catch {
+            if error == .noSuchFileOrDirectory || error == .notDirectory { return nil }
+            throw SystemError(error.rawValue, "cannot list \(target) on the target")
         }
         guard let dir = fdopendir(dirfd) else {
+            let code = errno
             close(dirfd)
-            throw SystemError(errno, "cannot list \(target) on the target")
+            throw SystemError(code, "cannot list \(target) on the target")
         }
         defer { closedir(dir) }
         var names: [String] = []
@@ -75,25 +92,12 @@ public final class SafeRoot: TargetFiles {
     /// lstat of a target path whose parent is resolved beneath the root (the last component is not followed).
     func lstatInRoot(_ target: String) -> stat? {
         let (parent, name) = TargetPath.split(target)
-        let dirfd = open(parent, flags: Int32(KR_O_PATH) | O_DIRECTORY)
-        guard dirfd >= 0 else { return nil }
-        defer { close(dirfd) }
-        var st = stat()
-        return fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 ? st : nil
-    }
-}
-
-func readAll(_ fd: Int32, what: String) throws(SystemError) -> [UInt8] {
-    var bytes: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-        let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-        if n < 0 {
-            if errno == EINTR { continue }
-            throw SystemError(errno, "cannot read \(what)")
+        guard let dirfd = try? Syscalls.openInRoot(fd, parent, flags: Int32(KR_O_PATH) | O_DIRECTORY) else {
+            return nil
         }
-        if n == 0 { return bytes }
-        bytes += buffer[0..<n]
+        let dir = FileDescriptor(rawValue: dirfd)
+        defer { Syscalls.close(dir) }
+        return try? Syscalls.statusAt(dir, name)
     }
 }
 

@@ -8,7 +8,8 @@ import Testing
 /// would leave the target root (and chown/chmod the host's directories on the way).
 @Suite(.enabled(if: isRoot, "chown to the target's uid needs root"))
 struct AuthorizedKeysFileEscapeTests {
-    static let key = try! PublicKey(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new@test")
+    static let key = fixtureKey(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new@test")
 
     @Test(arguments: [
         ".ssh/../../../../outside/authorized_keys",
@@ -28,7 +29,9 @@ struct AuthorizedKeysFileEscapeTests {
         #expect(t.outsideListing() == listing, "nothing written beside the target root")
         var after = Glibc.stat()
         #expect(lstat(t.outside, &after) == 0)
-        #expect(after.st_uid == before.st_uid && after.st_mode == before.st_mode, "the host's directory kept owner and mode")
+        #expect(
+            after.st_uid == before.st_uid && after.st_mode == before.st_mode, "the host's directory kept owner and mode"
+        )
         #expect(!report.ok || report.authorizedKeysPath.map { !$0.contains("..") } == true)
     }
 

@@ -6,12 +6,15 @@ import Testing
 /// The writer against real directories. Needs root for chown (CI is root).
 @Suite(.enabled(if: isRoot, "chown to the target's uid needs root"))
 struct KeyWriterTests {
-    static let key = try! PublicKey(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new@test")
-    static let other = "ssh-rsa-cert-free ignored\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGD6Vv6d4CRdyyxY3f1FZi7Hcn0KOy9Qmbi4bQpWmH4M old@test\n"
+    static let key = fixtureKey(
+        "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl new@test")
+    static let other =
+        "ssh-rsa-cert-free ignored\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGD6Vv6d4CRdyyxY3f1FZi7Hcn0KOy9Qmbi4bQpWmH4M old@test\n"
 
     func inject(_ t: TempRoot, user: String? = nil, replace: Bool = false, dryRun: Bool = false) -> RescueReport {
-        Injector.inject(InjectRequest(keys: [Self.key], user: user, replace: replace, dryRun: dryRun, runID: "r-1"),
-                        into: DirectoryTarget(rootPath: t.root))
+        Injector.inject(
+            InjectRequest(keys: [Self.key], user: user, replace: replace, dryRun: dryRun, runID: "r-1"),
+            into: DirectoryTarget(rootPath: t.root))
     }
 
     @Test func createsSSHDirectoryAndFileWithOwnerAndModes() throws {
@@ -26,16 +29,23 @@ struct KeyWriterTests {
         #expect(text.hasPrefix("# keyrescue r-1 ") && text.contains(Self.key.line))
     }
 
-    @Test func keepsExistingLinesBacksUpAndIsIdempotent() throws {
+    /// An existing file keeps its owner and mode (0640 here), and so does its backup.
+    @Test func keepsExistingLinesOwnerAndModeBacksUpAndIsIdempotent() throws {
         let t = TempRoot.debian()
-        t.dir("/home/admin/.ssh", mode: 0o700, owner: (1000, 1000))
-        t.file("/home/admin/.ssh/authorized_keys", Self.other, mode: 0o644)
+        t.dir("/home/admin/.ssh", mode: 0o755, owner: (1000, 1000))
+        t.file("/home/admin/.ssh/authorized_keys", Self.other, mode: 0o640, owner: (1000, 1000))
         let first = inject(t)
-        #expect(first.ok && !first.alreadyPresent && first.backupPath == "/home/admin/.ssh/authorized_keys.keyrescue-r-1.bak")
+        #expect(
+            first.ok && !first.alreadyPresent
+                && first.backupPath == "/home/admin/.ssh/authorized_keys.keyrescue-r-1.bak")
         let text = try #require(t.read("/home/admin/.ssh/authorized_keys"))
         #expect(text.hasPrefix(Self.other) && text.contains(Self.key.line))
         #expect(t.read("/home/admin/.ssh/authorized_keys.keyrescue-r-1.bak") == Self.other)
-        #expect(try #require(t.stat("/home/admin/.ssh/authorized_keys")).st_mode & 0o777 == 0o600)
+        for path in ["/home/admin/.ssh/authorized_keys", "/home/admin/.ssh/authorized_keys.keyrescue-r-1.bak"] {
+            let st = try #require(t.stat(path))
+            #expect(st.st_uid == 1000 && st.st_gid == 1000 && st.st_mode & 0o7777 == 0o640, "\(path)")
+        }
+        #expect(try #require(t.stat("/home/admin/.ssh")).st_mode & 0o7777 == 0o755, "an existing .ssh keeps its mode")
         let again = inject(t)
         #expect(again.ok && again.alreadyPresent)
         #expect(t.read("/home/admin/.ssh/authorized_keys") == text)
@@ -109,8 +119,9 @@ struct KeyWriterTests {
         let t = TempRoot.debian()
         t.dir("/etc/selinux/targeted/contexts/files")
         t.file("/etc/selinux/config", "SELINUX=permissive\nSELINUXTYPE=targeted\n")
-        t.file("/etc/selinux/targeted/contexts/files/file_contexts.homedirs",
-               "HOME_DIR/\\.ssh(/.*)?\tunconfined_u:object_r:ssh_home_t:s0\n")
+        t.file(
+            "/etc/selinux/targeted/contexts/files/file_contexts.homedirs",
+            "HOME_DIR/\\.ssh(/.*)?\tunconfined_u:object_r:ssh_home_t:s0\n")
         let report = inject(t)
         #expect(report.selinuxLabel == "unconfined_u:object_r:ssh_home_t:s0")
         // tmpfs and most test filesystems accept security.* only with SELinux on; ok or a clear error.

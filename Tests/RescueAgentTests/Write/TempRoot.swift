@@ -1,5 +1,6 @@
 import Glibc
 import RescueAgent
+import RescueModel
 
 /// A throwaway target root in /tmp, built file by file, removed afterwards; and a sentinel
 /// directory beside it standing for "the host", which the agent must never touch.
@@ -10,7 +11,10 @@ final class TempRoot {
 
     init() {
         var template = Array("/tmp/keyrescue-test.XXXXXX".utf8CString)
-        base = template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
+        guard let made = template.withUnsafeMutableBufferPointer({ $0.baseAddress.flatMap(mkdtemp) }) else {
+            fatalError("cannot make a temporary directory in /tmp")
+        }
+        base = String(cString: made)
         mkdir(root, 0o755)
         mkdir(outside, 0o755)
     }
@@ -26,11 +30,19 @@ final class TempRoot {
         if let owner { chown(current, owner.0, owner.1) }
     }
 
-    func file(_ path: String, _ text: String, mode: mode_t = 0o644) {
+    func file(_ path: String, _ text: String, mode: mode_t = 0o644, owner: (UInt32, UInt32)? = nil) {
         let full = path.hasPrefix("/outside") ? base + path : root + path
         let fd = open(full, O_WRONLY | O_CREAT | O_TRUNC, mode)
         _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        if let owner { fchown(fd, owner.0, owner.1) }
+        fchmod(fd, mode)
         close(fd)
+    }
+
+    /// Sets owner and mode exactly (mkdir and open are subject to the umask).
+    func set(_ path: String, mode: mode_t, owner: (UInt32, UInt32)) {
+        chown(root + path, owner.0, owner.1)
+        chmod(root + path, mode)
     }
 
     func symlink(_ path: String, to destination: String) { _ = Glibc.symlink(destination, root + path) }
@@ -74,3 +86,8 @@ final class TempRoot {
 }
 
 let isRoot = getuid() == 0
+
+/// A fixture key that must parse (a failure is a broken test, not a result).
+func fixtureKey(_ line: String) -> PublicKey {
+    do { return try PublicKey(parsing: line) } catch { fatalError("fixture key does not parse: \(error)") }
+}

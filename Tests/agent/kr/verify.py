@@ -79,3 +79,18 @@ def manifest_diff(before, after):
     changes += [f"gone: {p}" for p in before.keys() - after.keys()]
     changes += [f"changed: {p}" for p in before.keys() & after.keys() if before[p] != after[p]]
     return sorted(changes)
+
+
+def root_image(img, src):
+    """A 64 MiB GPT image whose partition 1 is ext4 filled from the directory `src` (no mount)."""
+    from . import disks
+    disks.gpt(img, 64, [(1, None, disks.LINUX)])
+    disks.ext4_from_dir(img, 1, src)
+    return img
+
+
+def image_manifest(img):
+    """tree_manifest of partition 1 of `img`, mounted read-only."""
+    from . import disks
+    with disks.loop(img, 1, read_only=True) as dev, disks.mounted(dev, "ext4", "ro") as root:
+        return tree_manifest(root)

@@ -23,6 +23,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
 from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
+from .autoscaling import AutoScaling
 from .calls import CallLog, parse_call
 from .ratelimit import RequestLimits
 from .control import fault_response, json_response
@@ -30,6 +31,7 @@ from .disks import DiskStore
 from .ec2 import EC2Layer
 from .errors import EC2Error, ec2_error_xml
 from .faults import FaultBook
+from .kms_access import create_grant_answer
 from .profiles import Profile
 from .runtime import runtime_factory
 from .scheduler import Scheduler
@@ -52,6 +54,7 @@ class LocalCloud:
         self.scheduler = Scheduler(self.lock, self.faults)
         self.disks = DiskStore(state_dir)
         self.ec2 = EC2Layer(self)
+        self.autoscaling = AutoScaling(self)
         self.seeds: list[SeedAmi] = []
         self._regions: set[str] = set()
         self._runtime_class = runtime_factory(self.runtime_kind) if self.runtime_kind else None
@@ -127,10 +130,17 @@ class LocalCloud:
                 status, headers, payload = fault_response(call, fault.kind)
                 recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
                 return [payload]
-        if call.service in ("ec2", "ssm"):
+        if call.service in ("ec2", "ssm", "autoscaling"):
             self.ensure_region(call.region)
         if call.service == "ec2":
             return self._ec2(environ, recording_start_response, call)
+        if call.service == "autoscaling":
+            return self.autoscaling.handle(environ, recording_start_response, call)
+        refused = create_grant_answer(environ, call)   # KMS CreateGrant: key policy, DryRun
+        if refused is not None:
+            status, headers, payload = refused
+            recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
+            return [payload]
         return self.moto(environ, recording_start_response)
 
     def _ec2(self, environ, start_response, call):
@@ -242,6 +252,7 @@ class LocalCloud:
                 with self.lock:
                     for region in self._regions:
                         self.ec2.check_self_shutdowns(ec2_backend(region))
+                        self.autoscaling.check_health(region)
             except Exception:
                 log.exception("monitor")
 

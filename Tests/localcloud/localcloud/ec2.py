@@ -17,7 +17,7 @@ from typing import Callable
 
 from moto.ec2.models.instances import InstanceState
 
-from . import ec2rules, ec2xml
+from . import ec2_kms, ec2rules, ec2xml
 from .calls import Call
 from .devices import is_nitro
 from .disks import DiskStore, first_partition, install_public_key
@@ -70,6 +70,7 @@ class EC2Layer(VolumeActions):
         return handler(backend, call) if handler else None
 
     def after(self, backend, call: Call, known_instances: set[str]) -> None:
+        ec2_kms.drop_refused_volume(backend, call)
         self.reconcile_disks(backend)
         if call.action == "RunInstances":
             for instance in backend.all_instances():
@@ -129,7 +130,8 @@ class EC2Layer(VolumeActions):
                 install_public_key(image, seed.login_user, public_key)
 
         rec.worker.submit(self._guarded, install_key)
-        self._boot(instance, rec, self.cloud.profile.run, "RunInstances")
+        if not ec2_kms.refuse_launch(self, instance, call, "terminated"):
+            self._boot(instance, rec, self.cloud.profile.run, "RunInstances")
 
     def _boot(self, instance, rec: InstanceRecord, delay: float, action: str) -> None:
         """pending now; the runtime starts; running once both the delay and the start are done."""
@@ -198,7 +200,8 @@ class EC2Layer(VolumeActions):
             prev = instance.state
             if prev == "stopped":
                 instance.start()
-                self._boot(instance, self._record(instance), self.cloud.profile.start, "StartInstances")
+                if not ec2_kms.refuse_launch(self, instance, call, "stopped"):
+                    self._boot(instance, self._record(instance), self.cloud.profile.start, "StartInstances")
             changes.append((instance.id, prev, instance.state))
         return ec2xml.state_changes("StartInstances", changes)
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from . import ec2rules, ec2xml
+from . import ec2_kms, ec2rules, ec2xml
 from .calls import Call
 from .errors import EC2Error
 from .runtime import Volume
@@ -55,6 +55,7 @@ class VolumeActions:
         instance = backend.get_instance(call.params.get("InstanceId", ""))
         device = call.params.get("Device", "")
         ec2rules.check_attach(volume, instance, device, volume.id in self.marketplace)
+        ec2_kms.check_attach(volume, call)
         attachment = backend.attach_volume(volume.id, instance.id, device)
         attachment.status = "attaching"
         instance.block_device_mapping[device].status = "attaching"

@@ -20,6 +20,8 @@ class Profile:
     detach: float       # DetachVolume → detached (volume available)
     snapshot: float     # CreateSnapshot → completed
     throttles: bool = False  # EC2 request token buckets (ratelimit.py)
+    launch_fail: float = 1.0  # pending → stopped/terminated of a launch refused for its KMS key (ec2_kms.py)
+    asg_grace: float = 3.0    # a stopped InService Auto Scaling member → terminated and replaced (autoscaling.py)
 
 
 REALISTIC = Profile(
@@ -44,6 +46,12 @@ REALISTIC = Profile(
     snapshot=60.0,
     # EC2 throttles every account: a client that polls too eagerly gets RequestLimitExceeded.
     throttles=True,
+    # AWS Knowledge Center (kms-iam-ec2-permission): the instance goes from pending to stopped
+    # "immediately"; no figure is published: 3 s.
+    launch_fail=3.0,
+    # EC2 Auto Scaling user guide (health checks): checks run "periodically", no interval is
+    # published: 30 s from the stop to the group's terminate.
+    asg_grace=30.0,
 )
 
 FAST = Profile(name="fast", run=2.0, start=1.5, stop=1.5, terminate=1.0,
