@@ -42,7 +42,6 @@ public struct PathTrouble: Error, Equatable, Sendable, CustomStringConvertible {
     public static func mismatch(_ path: String, mode: mode_t, expected: PathExpectation) -> PathTrouble? {
         let wanted: mode_t = expected == .regularFile ? S_IFREG : S_IFDIR
         guard mode & S_IFMT != wanted else { return nil }
-        if mode & S_IFMT == S_IFLNK { return PathTrouble(path, "is a symlink, which the agent does not follow there") }
         return PathTrouble(path, "is \(kind(mode)) where \(expected.words) must be")
     }
 

@@ -121,4 +121,26 @@ import Testing
             PathTrouble.openFailed(ELOOP, directory: home, name: "link", path: "/home/admin/link", expected: .directory)
                 .description.contains("is a symlink"))
     }
+
+    /// The writer's refusals use the same words: what stands at `.ssh` is named, never "a symlink".
+    @Test(arguments: [
+        ("fifo", "is a FIFO where a directory must be"), ("file", "is a regular file where a directory must be"),
+        ("loop", "is a symlink where a directory must be"),
+    ])
+    func theWriterSaysWhatStandsAtSsh(_ kind: String, _ words: String) throws {
+        let t = TempRoot.debian()
+        switch kind {
+        case "fifo": #expect(mkfifo(t.root + "/home/admin/.ssh", 0o644) == 0)
+        case "file": t.file("/home/admin/.ssh", "x")
+        default: t.symlink("/home/admin/.ssh", to: ".ssh")
+        }
+        let request = KeyWriteRequest(
+            home: "/home/admin", uid: 1000, gid: 1000, keysFile: "/home/admin/.ssh/authorized_keys",
+            keys: [InspectionWarningTests.key], runID: "t", userName: "admin")
+        #expect {
+            try KeyWriter.write(request, in: SafeRoot(path: t.root))
+        } throws: { error in
+            (error as? RescueReport.Failure)?.message.contains("/home/admin/.ssh \(words)") == true
+        }
+    }
 }
