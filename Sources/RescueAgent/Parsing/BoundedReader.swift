@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SystemPackage
 
 /// SafeRoot as TargetFiles: every path resolved beneath the root (Syscalls.openInRoot), every read
 /// bounded. A file is first looked at without being opened for reading (O_PATH), so a FIFO never
@@ -23,8 +24,9 @@ extension SafeRoot {
             throw trouble(error.rawValue, path)
         }
         defer { Syscalls.close(file) }
-        var st = stat()
-        guard fstat(file, &st) == 0, st.st_dev == first.st_dev, st.st_ino == first.st_ino else {
+        guard let st = try? Syscalls.status(FileDescriptor(rawValue: file)), st.st_dev == first.st_dev,
+            st.st_ino == first.st_ino
+        else {
             throw TargetFileError(path, .readError, "changed while the agent was reading it")
         }
         try readBounded(file, path, limit: limit, consume)
@@ -38,8 +40,9 @@ extension SafeRoot {
             throw trouble(error.rawValue, directory, expected: .directory)
         }
         guard let dir = fdopendir(dirfd) else {
+            let code = errno  // before close() can change it
             Syscalls.close(dirfd)
-            throw TargetFileError(directory, .readError, "cannot be listed: \(SystemError.text(errno))")
+            throw TargetFileError(directory, .readError, "cannot be listed: \(SystemError.text(code))")
         }
         defer { closedir(dir) }
         var entries: [TargetDirectoryEntry] = []
@@ -63,8 +66,7 @@ extension SafeRoot {
     private static func kind(_ type: UInt8, _ dirfd: Int32, _ name: String) -> TargetDirectoryEntry.Kind {
         var type = type
         if type == UInt8(DT_UNKNOWN) {
-            var st = stat()
-            guard fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 else { return .other }
+            guard let st = try? Syscalls.statusAt(FileDescriptor(rawValue: dirfd), name) else { return .other }
             type = UInt8(truncatingIfNeeded: (st.st_mode & S_IFMT) >> 12)
         }
         switch Int32(type) {
@@ -84,11 +86,9 @@ extension SafeRoot {
             throw trouble(error.rawValue, path)
         }
         defer { Syscalls.close(probe) }
-        var st = stat()
-        guard fstat(probe, &st) == 0 else {
-            throw TargetFileError(path, .readError, "cannot be examined: \(SystemError.text(errno))")
+        do { return try Syscalls.status(FileDescriptor(rawValue: probe)) } catch {
+            throw TargetFileError(path, .readError, "cannot be examined: \(SystemError.text(error.rawValue))")
         }
-        return st
     }
 
     private func readBounded(
@@ -97,10 +97,13 @@ extension SafeRoot {
         var total = 0
         var buffer = [UInt8](repeating: 0, count: Self.chunkSize)
         while true {
-            let n = buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw TargetFileError(path, .readError, "cannot be read: \(SystemError.text(errno))")
+            let n: Int
+            do {
+                n = try Syscalls.retrying {
+                    buffer.withUnsafeMutableBytes { Glibc.read(file, $0.baseAddress, $0.count) }
+                }
+            } catch {
+                throw TargetFileError(path, .readError, "cannot be read: \(SystemError.text(error.rawValue))")
             }
             if n == 0 { return }
             total += n

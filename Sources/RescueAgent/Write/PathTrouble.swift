@@ -1,5 +1,6 @@
 import CLinux
 import Glibc
+import SystemPackage
 
 /// What must stand at a path for the agent to use it.
 public enum PathExpectation: Sendable {
@@ -51,8 +52,7 @@ public struct PathTrouble: Error, Equatable, Sendable, CustomStringConvertible {
         _ err: Int32, directory dirfd: Int32, name: String, path: String, expected: PathExpectation
     ) -> PathTrouble {
         if err == ENAMETOOLONG { return tooLong(path) }
-        var st = stat()
-        if fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0,
+        if let st = try? Syscalls.statusAt(FileDescriptor(rawValue: dirfd), name),
             let found = mismatch(path, mode: st.st_mode, expected: expected)
         {
             return found
@@ -80,8 +80,7 @@ public struct PathTrouble: Error, Equatable, Sendable, CustomStringConvertible {
         let flags = Int32(KR_O_PATH) | (follow ? 0 : O_NOFOLLOW)
         guard let fd = try? Syscalls.openInRoot(rootFD, path, flags: flags) else { return nil }
         defer { Syscalls.close(fd) }
-        var st = stat()
-        return fstat(fd, &st) == 0 ? st.st_mode : nil
+        return (try? Syscalls.status(FileDescriptor(rawValue: fd)))?.st_mode
     }
 
     private static func firstNonDirectoryParent(_ rootFD: Int32, _ path: String) -> PathTrouble? {
