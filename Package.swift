@@ -32,7 +32,7 @@ let package = Package(
         .systemLibrary(
             name: "CBlkid", pkgConfig: "blkid",
             providers: [.apt(["libblkid-dev"])]),
-        // What Glibc's module lacks: openat2, xattr, BLKPG, loop ioctls.
+        // What Glibc's module lacks: openat2, fsetxattr, loop and block-size ioctls, mount(2).
         .target(name: "CLinux"),
 
         // Shared by both programs; pure values, FoundationEssentials only.
@@ -61,7 +61,6 @@ let package = Package(
             name: "RescueController",
             dependencies: [
                 "AWSKit", "RescueModel", "COpenSSL",
-                .product(name: "Logging", package: "swift-log"),
                 .product(name: "Subprocess", package: "swift-subprocess"),
             ],
             swiftSettings: strict),

@@ -15,11 +15,5 @@ static inline CURLcode kr_curl_setopt_write_function(CURL *h, size_t (*f)(char *
 static inline CURLcode kr_curl_setopt_header_function(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
     return curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, f);
 }
-static inline CURLcode kr_curl_setopt_read_function(CURL *h, size_t (*f)(char *, size_t, size_t, void *)) {
-    return curl_easy_setopt(h, CURLOPT_READFUNCTION, f);
-}
 static inline CURLcode kr_curl_getinfo_long(CURL *h, CURLINFO i, long *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode kr_curl_getinfo_string(CURL *h, CURLINFO i, char **v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode kr_curl_getinfo_double(CURL *h, CURLINFO i, double *v) { return curl_easy_getinfo(h, i, v); }
-static inline CURLcode kr_curl_getinfo_off(CURL *h, CURLINFO i, curl_off_t *v) { return curl_easy_getinfo(h, i, v); }
 #endif

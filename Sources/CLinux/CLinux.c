@@ -2,7 +2,6 @@
 #include "CLinux.h"
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/blkpg.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
 #include <string.h>
@@ -28,9 +27,6 @@ int kr_fsetxattr(int fd, const char *name, const void *value, size_t size, int f
     return fsetxattr(fd, name, value, size, flags);
 }
 ssize_t kr_fgetxattr(int fd, const char *name, void *value, size_t size) { return fgetxattr(fd, name, value, size); }
-ssize_t kr_lgetxattr(const char *path, const char *name, void *value, size_t size) {
-    return lgetxattr(path, name, value, size);
-}
 
 int kr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data) {
     return mount(source, target, fstype, flags, data);
@@ -73,40 +69,11 @@ int kr_loop_attach(int loopfd, int backingfd, uint64_t offset, uint64_t sizelimi
 
 int kr_loop_detach(int loopfd) { return ioctl(loopfd, LOOP_CLR_FD, 0); }
 
-int kr_loop_backing_file(int loopfd, char *buf, size_t buflen) {
-    struct loop_info64 info;
-    if (ioctl(loopfd, LOOP_GET_STATUS64, &info) < 0) return -1;
-    size_t n = strnlen((const char *)info.lo_file_name, LO_NAME_SIZE);
-    if (n + 1 > buflen) { errno = ERANGE; return -1; }
-    memcpy(buf, info.lo_file_name, n);
-    buf[n] = 0;
-    return 0;
-}
-
-static int blkpg(int fd, int op, int partno, long long start, long long length) {
-    struct blkpg_partition part;
-    memset(&part, 0, sizeof part);
-    part.pno = partno;
-    part.start = start;
-    part.length = length;
-    struct blkpg_ioctl_arg arg;
-    memset(&arg, 0, sizeof arg);
-    arg.op = op;
-    arg.datalen = sizeof part;
-    arg.data = &part;
-    return ioctl(fd, BLKPG, &arg);
-}
-int kr_blkpg_add_partition(int diskfd, int partno, int64_t start, int64_t length) {
-    return blkpg(diskfd, BLKPG_ADD_PARTITION, partno, start, length);
-}
-int kr_blkpg_del_partition(int diskfd, int partno) { return blkpg(diskfd, BLKPG_DEL_PARTITION, partno, 0, 0); }
-
 int64_t kr_block_size_bytes(int fd) {
     uint64_t size = 0;
     if (ioctl(fd, BLKGETSIZE64, &size) < 0) return -1;
     return (int64_t)size;
 }
-int kr_block_reread_partitions(int fd) { return ioctl(fd, BLKRRPART, 0); }
 
 int kr_errno(void) { return errno; }
 

@@ -1,5 +1,6 @@
-/// Strict base64 (RFC 4648, standard alphabet) for OpenSSH key blobs: any stray character is an
-/// error rather than being skipped, so a garbled paste is caught.
+/// Strict base64 decoding (RFC 4648, standard alphabet) for OpenSSH key blobs: any stray character
+/// is an error rather than being skipped, so a garbled paste is caught. Encoding is Foundation's
+/// `base64EncodedString`, the one encoder everywhere.
 public enum Base64 {
     private static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
     private static let values: [UInt8] = {
@@ -7,26 +8,6 @@ public enum Base64 {
         for (i, c) in alphabet.enumerated() { table[Int(c)] = UInt8(i) }
         return table
     }()
-
-    public static func encode(_ bytes: some Collection<UInt8>, padding: Bool = true) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity((bytes.count + 2) / 3 * 4)
-        var iterator = Array(bytes)[...]
-        while !iterator.isEmpty {
-            let chunk = Array(iterator.prefix(3))
-            iterator = iterator.dropFirst(3)
-            let n = chunk.count
-            let v = UInt32(chunk[0]) << 16 | UInt32(n > 1 ? chunk[1] : 0) << 8 | UInt32(n > 2 ? chunk[2] : 0)
-            for i in 0..<4 {
-                if i <= n {
-                    out.append(alphabet[Int(v >> UInt32(18 - 6 * i) & 0x3f)])
-                } else if padding {
-                    out.append(UInt8(ascii: "="))
-                }
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
-    }
 
     /// Decodes with or without `=` padding; nil on any character outside the alphabet, misplaced
     /// padding, an impossible length, or non-zero leftover bits.

@@ -1,3 +1,9 @@
+#if canImport(FoundationEssentials)
+    import FoundationEssentials
+#else
+    import Foundation
+#endif
+
 /// One validated OpenSSH public key line: `type base64 [comment]`.
 public struct PublicKey: Equatable, Hashable, Sendable {
     public let type: KeyType
@@ -18,13 +24,14 @@ public struct PublicKey: Equatable, Hashable, Sendable {
     }
 
     /// The blob in base64, as it appears in authorized_keys.
-    public var base64: String { Base64.encode(blob) }
+    public var base64: String { Data(blob).base64EncodedString() }
 
     /// `SHA256:…` exactly as `ssh-keygen -lf` prints it.
     public var fingerprint: String { Self.fingerprint(ofBlob: blob) }
 
     public static func fingerprint(ofBlob blob: [UInt8]) -> String {
-        "SHA256:" + Base64.encode(SHA256.hash(blob), padding: false)
+        // ssh-keygen prints the base64 without its `=` padding.
+        "SHA256:" + Data(SHA256.hash(blob)).base64EncodedString().filter { $0 != "=" }
     }
 
     /// The line to write: `type base64 comment`.
@@ -95,7 +102,8 @@ public enum PublicKeyError: Error, Equatable, Sendable, CustomStringConvertible 
         case .hasOptions:
             return "the key line starts with authorized_keys options: give only `type base64 [comment]`"
         case .unsupportedType(let type):
-            return "key type \(type) is not supported: use ssh-ed25519 (ssh-keygen -t ed25519), ECDSA or RSA ≥ 2048 bits"
+            return
+                "key type \(type) is not supported: use ssh-ed25519 (ssh-keygen -t ed25519), ECDSA or RSA ≥ 2048 bits"
         case .notAKey: return "that is not an OpenSSH public key line: expected `ssh-ed25519 AAAA… comment`"
         case .missingBlob: return "the key line has a type but no base64 key after it"
         case .badBase64: return "the key's base64 is garbled (a stray character or a cut): copy the .pub file again"
@@ -104,7 +112,8 @@ public enum PublicKeyError: Error, Equatable, Sendable, CustomStringConvertible 
         case .malformedBlob(let detail):
             return "the key is truncated or garbled (\(detail)): copy the .pub file again"
         case .rsaTooShort(let bits):
-            return "this RSA key has \(bits) bits; at least 2048 are required: make a new key with ssh-keygen -t ed25519"
+            return
+                "this RSA key has \(bits) bits; at least 2048 are required: make a new key with ssh-keygen -t ed25519"
         }
     }
 }

@@ -1,4 +1,6 @@
-/// SHA-256 (FIPS 180-4) in pure Swift: the static agent has no OpenSSL, and key fingerprints need it.
+/// SHA-256 (FIPS 180-4) in pure Swift, for key fingerprints in the static agent, which links no
+/// OpenSSL: a static libcrypto.a adds about 5 MB and getaddrinfo/dlopen calls that need the
+/// build machine's glibc at run time. The controller hashes with OpenSSL (AWSKit's `Digest`).
 public struct SHA256: Sendable {
     private var state: [UInt32] = [
         0x6a09_e667, 0xbb67_ae85, 0x3c6e_f372, 0xa54f_f53a, 0x510e_527f, 0x9b05_688c, 0x1f83_d9ab, 0x5be0_cd19,
@@ -30,7 +32,9 @@ public struct SHA256: Sendable {
         let bitLength = length &* 8
         pending.append(0x80)
         while pending.count % 64 != 56 { pending.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            pending.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift)))
+        }
         var offset = 0
         while offset < pending.count {
             compress(pending[offset..<offset + 64])
@@ -76,12 +80,4 @@ public struct SHA256: Sendable {
     }
 
     @inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { x >> n | x << (32 - n) }
-}
-
-extension Array where Element == UInt8 {
-    /// Lower-case hex, for tests and logs.
-    public var hexString: String {
-        let digits = Array("0123456789abcdef".utf8)
-        return String(decoding: flatMap { [digits[Int($0 >> 4)], digits[Int($0 & 0xf)]] }, as: UTF8.self)
-    }
 }

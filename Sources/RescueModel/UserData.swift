@@ -58,7 +58,9 @@ public enum UserData {
     public static let template = """
         #!/bin/sh
         # keyrescue rescue-host bootstrap, rendered by `keyrescue` into the rescue instance's user-data.
-        # Downloads the agent (presigned S3 GET, short-lived), checks its SHA-256, runs it on the job,
+        # Downloads the xz-compressed agent (presigned S3 GET, short-lived), unpacks it with xz or, on a
+        # host without xz, Python's lzma module (cloud-init, which runs this script, is Python 3), checks
+        # the SHA-256 of what it unpacked, runs it on the job,
         # and uploads the report (presigned S3 PUT). The report line also goes to the serial console, so
         # the controller can read it with GetConsoleOutput when the upload fails. The URLs are never
         # printed: their signatures are secrets while they live.
@@ -95,11 +97,19 @@ public enum UserData {
 
         say "bootstrap started on $(uname -n)"
         command -v curl >/dev/null || fail internalError "the rescue host has no curl" "use a rescue AMI with curl (Amazon Linux 2023 has it)"
-        curl -sS -f --retry 5 --retry-delay 2 --connect-timeout 10 --max-time 300 -o keyrescue-agent "$AGENT_URL" \\
+        curl -sS -f --retry 5 --retry-delay 2 --connect-timeout 10 --max-time 300 -o keyrescue-agent.xz "$AGENT_URL" \\
             || fail agentDownloadFailed "the rescue host could not download the agent from S3" \\
                     "check that the subnet reaches S3 (internet or NAT gateway, or an S3 gateway endpoint)"
+        if command -v xz >/dev/null; then
+            xz -d -c keyrescue-agent.xz > keyrescue-agent
+        elif command -v python3 >/dev/null; then
+            python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], "wb"))' \\
+                keyrescue-agent.xz keyrescue-agent
+        else
+            fail internalError "the rescue host has neither xz nor python3 to unpack the agent" "use a rescue AMI with cloud-init (it brings python3), such as Amazon Linux 2023"
+        fi
         echo "$AGENT_SHA256  keyrescue-agent" | sha256sum -c - >/dev/null 2>&1 \\
-            || fail agentHashMismatch "the downloaded agent does not have the expected SHA-256" "run again; if it repeats, check the bucket"
+            || fail agentHashMismatch "the downloaded agent does not unpack to the expected SHA-256" "run again; if it repeats, check the bucket"
         chmod 700 keyrescue-agent
         echo "$JOB_BASE64" | base64 -d > job.json || fail invalidJob "the job in the user-data is not valid base64" "run again"
         say "agent verified; waiting for the volume and fixing it"

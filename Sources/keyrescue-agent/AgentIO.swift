@@ -137,12 +137,25 @@ enum AgentIO {
         let bytes = try WireFormat.encode(report)
         // A short or failed write would leave a truncated report for the bootstrap script to upload.
         do { try HostFiles.write(path, bytes, mode: 0o600) } catch {
-            throw ValidationError("cannot write the report to \(path): \(error)")
+            throw ReportNotWritten(path: path, reason: "\(error)")
         }
     }
 }
 
+/// `run --report PATH` could not write the report: not a usage error (64) but an I/O one, with
+/// its own exit status so the bootstrap script's log tells the two apart.
+struct ReportNotWritten: Error, CustomStringConvertible {
+    var path: String
+    var reason: String
+    var description: String {
+        "cannot write the report to \(path): \(reason); the report is still on the console line above (the controller reads it there)"
+    }
+}
+
 enum ExitCodes {
+    /// The report file could not be written (sysexits' EX_IOERR).
+    static let reportNotWritten: Int32 = 74
+
     static func code(for error: RescueErrorCode?) -> Int32 {
         switch error {
         case nil: 0
@@ -159,7 +172,8 @@ enum ExitCodes {
     static let table = """
         2 invalid public key or job; 3 disk, root filesystem or mount problem; 4 no usable login user \
         or home; 5 refused an unsafe path (symlink or `..`); 6 writing or reading back failed; \
-        7 unsupported configuration; 70 internal error; 64 bad arguments.
+        7 unsupported configuration; 70 internal error; 74 the report file could not be written; \
+        64 bad arguments.
         """
 }
 

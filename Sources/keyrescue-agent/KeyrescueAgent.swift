@@ -77,9 +77,16 @@ struct Run: ParsableCommand {
 
     func run() throws {
         let result = AgentIO.runJob(path: job)
-        if let report { try AgentIO.writeReport(result, to: report) }
+        var written: ReportNotWritten?
+        if let report {
+            do { try AgentIO.writeReport(result, to: report) } catch let error as ReportNotWritten { written = error }
+        }
         if let line = try? ReportConsoleLine.render(result) { print(line) }
         AgentIO.printSummary(result)
+        if let written {
+            FileStream.stderr("keyrescue-agent: \(written)\n")
+            throw ExitCode(ExitCodes.reportNotWritten)
+        }
         if !result.ok { throw ExitCode(ExitCodes.code(for: result.error?.code)) }
     }
 }

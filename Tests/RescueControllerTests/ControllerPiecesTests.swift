@@ -100,25 +100,3 @@ import Testing
         #expect(command == "ssh -i /k -o UserKnownHostsFile=/kh -o HostKeyAlias=keyrescue-i-1 -J bastion admin@54.1.2.3")
     }
 }
-
-@Suite struct LeftoversTests {
-    let now = Date(timeIntervalSince1970: 1_800_000_000)
-
-    func object(_ key: String, hoursAgo: Double) -> S3Object {
-        S3Object(key: key, lastModified: now.addingTimeInterval(-hoursAgo * 3600), size: 1)
-    }
-
-    @Test func onlyOldObjectsOfFinishedRunsUnderThePrefixGo() {
-        let objects = [
-            object("keyrescue/kr-old/keyrescue-agent", hoursAgo: 30),
-            object("keyrescue/kr-old/report.json", hoursAgo: 30),
-            object("keyrescue/kr-new/keyrescue-agent", hoursAgo: 1),
-            object("keyrescue/kr-active/keyrescue-agent", hoursAgo: 48),
-            object("someone-else/file", hoursAgo: 99),
-            object("keyrescue/stray", hoursAgo: 99),
-            object("keyrescue//x", hoursAgo: 99),
-        ]
-        let chosen = Leftovers.objectsToDelete(objects, activeRuns: ["kr-active"], before: now.addingTimeInterval(-86400))
-        #expect(chosen.map(\.key) == ["keyrescue/kr-old/keyrescue-agent", "keyrescue/kr-old/report.json"])
-    }
-}

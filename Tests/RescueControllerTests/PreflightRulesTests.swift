@@ -21,18 +21,74 @@ import Testing
 
     @Test func anOrdinaryInstanceGoesAhead() { #expect(codes(Self.instance()).isEmpty) }
 
-    @Test func refusals() {
-        #expect(codes(Self.instance { $0.rootDeviceType = "instance-store" }) == ["refuse:instance-store-root"])
-        #expect(codes(Self.instance { $0.platform = "windows" }) == ["refuse:windows"])
-        #expect(codes(Self.instance()) { $0.disableApiStop = true } == ["refuse:stop-protection"])
-        #expect(codes(Self.instance { $0.state = "stopping" }) == ["refuse:instance-state"])
-        #expect(codes(Self.instance { $0.tags = [Tag("keyrescue:run", "kr-1")] }) == ["refuse:rescue-in-progress"])
-        #expect(codes(Self.instance()) { $0.subnetReachesS3 = false } == ["refuse:no-s3-route"])
-        #expect(codes(Self.instance()) { $0.rootVolume = nil } == ["refuse:no-root-volume"])
+    /// One rule each: what it changes on an ordinary instance, and the one finding it must give.
+    struct Rule: Sendable, CustomTestStringConvertible {
+        var finding: String
+        var instance: @Sendable (inout Instance) -> Void = { _ in }
+        var facts: @Sendable (inout PreflightFacts) -> Void = { _ in }
+        var testDescription: String { finding }
+    }
+
+    static let rules: [Rule] = [
+        Rule(finding: "refuse:instance-store-root", instance: { $0.rootDeviceType = "instance-store" }),
+        Rule(finding: "refuse:windows", instance: { $0.platform = "windows" }),
+        Rule(finding: "refuse:stop-protection", facts: { $0.disableApiStop = true }),
+        Rule(finding: "warn:stop-protection-unknown", facts: { $0.disableApiStop = nil }),
+        Rule(finding: "refuse:instance-state", instance: { $0.state = "stopping" }),
+        Rule(finding: "refuse:rescue-in-progress", instance: { $0.tags = [Tag("keyrescue:run", "kr-1")] }),
+        Rule(finding: "refuse:no-s3-route", facts: { $0.subnetReachesS3 = false }),
+        Rule(finding: "refuse:no-root-volume", facts: { $0.rootVolume = nil }),
+        Rule(finding: "refuse:no-root-volume", instance: { $0.rootDeviceName = nil }),
+        Rule(finding: "refuse:no-rescue-image", facts: { $0.rescueImageFound = false }),
+        Rule(finding: "refuse:spot", instance: { $0.instanceLifecycle = "spot" }),
+        Rule(finding: "warn:auto-scaling", instance: { $0.tags = [Tag("aws:autoscaling:groupName", "web")] }),
+        Rule(
+            finding: "warn:public-ip-changes", instance: { $0.publicIpAddress = "1.2.3.4" },
+            facts: { $0.elasticIP = false }),
+        Rule(finding: "warn:marketplace", instance: { $0.productCodes = ["abc"] }),
+        Rule(finding: "warn:kms-key", facts: { $0.kmsKeyUsable = false }),
+    ]
+
+    @Test(arguments: rules) func eachRuleGivesItsFinding(_ rule: Rule) {
+        #expect(codes(Self.instance(rule.instance), rule.facts) == [rule.finding])
+    }
+
+    @Test(arguments: rules) func everyFindingSaysWhatToDo(_ rule: Rule) {
+        var facts = PreflightFacts(instance: Self.instance(rule.instance), rootVolume: Self.volume, elasticIP: true)
+        rule.facts(&facts)
+        for finding in PreflightRules.findings(facts) {
+            #expect(!finding.message.isEmpty && !finding.hint.isEmpty, "\(finding.code)")
+        }
+    }
+
+    @Test func aStopProtectionThatCannotBeReadIsNotTakenAsOff() {
+        let unknown = codes(Self.instance()) { $0.disableApiStop = nil }
+        #expect(unknown == ["warn:stop-protection-unknown"], "unknown needs --yes, unlike off")
+        #expect(codes(Self.instance()) { $0.disableApiStop = false }.isEmpty)
+    }
+
+    @Test func anElasticIPKeepsTheAddressSoNoWarning() {
+        #expect(codes(Self.instance { $0.publicIpAddress = "1.2.3.4" }).isEmpty)
+    }
+
+    @Test func aPlainKeyOrAnUsableOneIsNoFinding() {
+        #expect(codes(Self.instance()) { $0.kmsKeyUsable = true }.isEmpty)
+        #expect(codes(Self.instance()) { $0.kmsKeyUsable = nil }.isEmpty)
+    }
+
+    @Test func findingsAddUp() {
+        let both = codes(
+            Self.instance {
+                $0.platform = "windows"; $0.productCodes = ["abc"]
+            }
+        ) { $0.subnetReachesS3 = false }
+        #expect(both == ["refuse:windows", "refuse:no-s3-route", "warn:marketplace"])
     }
 
     @Test func spotNeedsAPersistentStopRequest() {
-        let spot = Self.instance { $0.instanceLifecycle = "spot"; $0.spotInstanceRequestId = "sir-1" }
+        let spot = Self.instance {
+            $0.instanceLifecycle = "spot"; $0.spotInstanceRequestId = "sir-1"
+        }
         #expect(codes(spot) == ["refuse:spot"])  // request unreadable: refuse
         var request = SpotInstanceRequest(spotInstanceRequestId: "sir-1")
         request.type = "persistent"
@@ -40,13 +96,5 @@ import Testing
         #expect(codes(spot) { $0.spotRequest = request } == ["refuse:spot"])
         request.instanceInterruptionBehavior = "stop"
         #expect(codes(spot) { $0.spotRequest = request }.isEmpty)
-    }
-
-    @Test func warnings() {
-        #expect(codes(Self.instance { $0.tags = [Tag("aws:autoscaling:groupName", "web")] }) == ["warn:auto-scaling"])
-        #expect(codes(Self.instance { $0.publicIpAddress = "1.2.3.4" }) { $0.elasticIP = false } == ["warn:public-ip-changes"])
-        #expect(codes(Self.instance { $0.publicIpAddress = "1.2.3.4" }).isEmpty)
-        #expect(codes(Self.instance { $0.productCodes = ["abc"] }) == ["warn:marketplace"])
-        #expect(codes(Self.instance()) { $0.kmsKeyUsable = false } == ["warn:kms-key"])
     }
 }

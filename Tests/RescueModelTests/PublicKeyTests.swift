@@ -2,9 +2,9 @@ import RescueModel
 import Testing
 
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// Keys made with ssh-keygen (OpenSSH 9.2) and the fingerprints `ssh-keygen -lf` printed for them.
@@ -99,10 +99,10 @@ enum KeyFixtures {
     func everyTruncationIsRefused(line: String) throws {
         let blob = try PublicKey(parsing: line).blob
         for length in 0..<blob.count {
-            let cut = "\(line.split(separator: " ")[0]) \(Base64.encode(blob.prefix(length)))"
+            let cut = "\(line.split(separator: " ")[0]) \(Data(blob.prefix(length)).base64EncodedString())"
             #expect(throws: PublicKeyError.self) { try PublicKey(parsing: cut) }
         }
-        let extended = "\(line.split(separator: " ")[0]) \(Base64.encode(blob + [0]))"
+        let extended = "\(line.split(separator: " ")[0]) \(Data(blob + [0]).base64EncodedString())"
         #expect(throws: PublicKeyError.malformedBlob("1 unexpected bytes after the key")) {
             try PublicKey(parsing: extended)
         }
@@ -112,7 +112,7 @@ enum KeyFixtures {
         // e = 65537, n = 1024-bit value (top bit set).
         var blob = sshString(Array("ssh-rsa".utf8)) + sshString([1, 0, 1])
         blob += sshString([0x00] + [0xc0] + [UInt8](repeating: 0x11, count: 127))
-        Self.expectError("ssh-rsa \(Base64.encode(blob))", .rsaTooShort(bits: 1024))
+        Self.expectError("ssh-rsa \(Data(blob).base64EncodedString())", .rsaTooShort(bits: 1024))
     }
 
     func sshString(_ bytes: [UInt8]) -> [UInt8] {

@@ -30,6 +30,21 @@ import Testing
         #expect(job == Self.job)
     }
 
+    /// The agent arrives xz-compressed: unpacked with xz or Python's lzma, then the hash is checked
+    /// on the unpacked file, before anything runs it (BootstrapUnpackTests run the script itself).
+    @Test func unpacksTheCompressedAgentThenChecksTheHashOfWhatItUnpacked() throws {
+        let text = try UserData.render(values())
+        func position(_ needle: String) throws -> String.Index {
+            try #require(text.range(of: needle)?.lowerBound, "missing: \(needle)")
+        }
+        let download = try position("-o keyrescue-agent.xz \"$AGENT_URL\"")
+        let xz = try position("xz -d -c keyrescue-agent.xz > keyrescue-agent")
+        let python = try position("import lzma")
+        let check = try position("echo \"$AGENT_SHA256  keyrescue-agent\" | sha256sum -c -")
+        let run = try position("./keyrescue-agent run --job job.json")
+        #expect(download < xz && xz < python && python < check && check < run)
+    }
+
     @Test func refusesValuesThatWouldBreakTheQuoting() {
         #expect(throws: UserData.RenderError.unsafeValue("agent URL")) { try UserData.render(values(agentURL: "http://x/'; reboot; '")) }
     }

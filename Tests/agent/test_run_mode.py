@@ -51,3 +51,13 @@ def test_private_key_in_the_job_is_refused_and_not_echoed(agent, scratch, key):
     secret = private.splitlines()[1]
     for where in (result.stdout, result.stderr, json.dumps(report)):
         assert secret not in where, "the private key leaked into the agent's output"
+
+
+def test_a_report_that_cannot_be_written_is_an_io_error_not_a_usage_error(agent, scratch, key):
+    path = os.path.join(scratch, "job.json")
+    with open(path, "w") as f:
+        f.write(json.dumps(job(key)))
+    result = run_agent(agent, "run", "--job", path, "--report", os.path.join(scratch, "no-such-dir", "report.json"))
+    assert result.rc == 74, (result.rc, result.stderr)
+    assert "cannot write the report to" in result.stderr and "No such file or directory" in result.stderr
+    assert "KEYRESCUE-REPORT" in result.stdout, "the console line still carries the report"

@@ -2,6 +2,7 @@
 rescue hosts, security groups); those of a run in progress, and anything not ours, stay."""
 from __future__ import annotations
 
+import fcntl
 import signal
 
 import boto3
@@ -27,10 +28,21 @@ def test_cleanup_removes_old_runs_objects_and_keeps_an_active_runs(ec2, cloud, r
     assert out.returncode == 0, out.stdout + out.stderr
     keys = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
     assert not {k for k in keys if k.startswith("keyrescue/kr-19990101T000000-dead/")}, keys
-    assert f"keyrescue/{active}/keyrescue-agent" in keys, "the run in progress keeps its agent"
+    agent_key = f"keyrescue/agents/{record['plan']['delivery']['agentSHA256']}.xz"
+    assert agent_key in keys, "the shared agent (the run in progress needs it) stays"
     assert "not-keyrescue/keep-me" in keys
     assert describe(ec2, record["rescueInstanceID"])["State"]["Name"] in ("pending", "running"), \
         "the run in progress keeps its rescue host"
     assert "deleted s3://" in out.stdout
+
+    # Another keyrescue holding the run's lock: resume says so and what to do, exit 6.
+    with open(rescuer.state / "keyrescue" / "locks" / f"{active}.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        lock.truncate(0)
+        lock.write("4242\n")
+        lock.flush()
+        busy = rescuer.run("resume", active)
+    assert busy.returncode == 6, busy.stdout + busy.stderr
+    assert "another keyrescue" in busy.stderr and "wait for it" in busy.stderr, busy.stderr
 
     assert rescuer.run("rollback", active).returncode == 0

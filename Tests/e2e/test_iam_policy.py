@@ -9,7 +9,9 @@ import urllib.request
 from conftest import REPO, launch
 
 # Call-log names → IAM actions where they differ (S3 REST operations).
-IAM_NAME = {"PutPublicAccessBlock": "PutBucketPublicAccessBlock", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration"}
+# HeadObject needs s3:GetObject (the HeadObject API reference, "Permissions").
+IAM_NAME = {"PutPublicAccessBlock": "PutBucketPublicAccessBlock", "PutBucketLifecycleConfiguration": "PutLifecycleConfiguration",
+            "HeadObject": "GetObject"}
 # In the policy, not made by the plain rescue below.
 CONDITIONAL = {
     "ec2:DescribeSpotInstanceRequests": "only for Spot instances",

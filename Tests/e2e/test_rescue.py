@@ -3,10 +3,11 @@ the agent failing, throttling and 503 on every action."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import urllib.request
 
-from conftest import (assert_restored, describe, image, launch, root_volume_of, ssh_ok, ssh_port)
+from conftest import (KEYRESCUE, assert_restored, describe, image, launch, root_volume_of, ssh_ok, ssh_port)
 
 
 def test_generate_key_rescue_logs_in_with_host_key_checking(ec2, cloud, rescuer, tmp_path):
@@ -101,7 +102,8 @@ def test_refusals_say_what_to_do(ec2, rescuer, tmp_path):
     key = tmp_path / "k"
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
     missing = rescuer.run("reset", "i-0123456789abcdef0", "--public-key", f"{key}.pub", "--yes")
-    assert missing.returncode != 0 and "not found in region us-east-1" in missing.stderr and "--region" in missing.stderr
+    assert missing.returncode == 2, missing.stdout + missing.stderr
+    assert "not found in region us-east-1" in missing.stderr and "--region" in missing.stderr
     for pattern, words in (("windows-server-2022-*", "runs Windows"), ("debian-12-amd64-instance-store-*", "instance-store root")):
         iid = ec2.run_instances(ImageId=image(ec2, pattern), InstanceType="t3.micro", MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
         out = rescuer.run("reset", iid, "--public-key", f"{key}.pub", "--yes")
@@ -109,6 +111,23 @@ def test_refusals_say_what_to_do(ec2, rescuer, tmp_path):
         assert words in out.stdout and "refused" in out.stderr
     private = rescuer.run("reset", "i-0123456789abcdef0", "--public-key", str(key), "--yes")
     assert private.returncode == 2 and "private key" in private.stderr
+
+
+def test_no_credentials_anywhere_is_bad_input_before_any_call(tmp_path):
+    """No environment keys, no ~/.aws, and an instance metadata service that does not answer:
+    exit 2 at once, saying where keyrescue looked and what to run."""
+    key = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(HOME=str(tmp_path), XDG_STATE_HOME=str(tmp_path / "state"), AWS_REGION="us-east-1",
+               AWS_EC2_METADATA_SERVICE_ENDPOINT="http://127.0.0.1:9")
+    for command in (["plan", "i-0123456789abcdef0", "--public-key", f"{key}.pub"], ["rollback", "kr-20260101T000000-1"],
+                    ["cleanup"]):
+        out = subprocess.run([str(KEYRESCUE), *command], capture_output=True, text=True, timeout=120, env=env)
+        assert out.returncode == 2, f"{command[0]}: exit {out.returncode}\n{out.stdout}{out.stderr}"
+        assert "no usable AWS credentials" in out.stderr and "aws configure" in out.stderr and "aws sso login" in out.stderr
+        assert "127.0.0.1:9" in out.stderr, "the message says where it looked"
+    assert not (tmp_path / "state").exists(), "nothing was started"
 
 
 def test_agent_failure_rolls_back_and_gives_the_agents_reason(ec2, cloud, rescuer, tmp_path):
@@ -126,7 +145,7 @@ def test_agent_failure_rolls_back_and_gives_the_agents_reason(ec2, cloud, rescue
 RESCUE_ACTIONS = [
     "GetCallerIdentity", "DescribeInstances", "DescribeVolumes", "DescribeInstanceAttribute", "DescribeAddresses",
     "DescribeRouteTables", "GetParameter", "DescribeInstanceTypeOfferings", "CreateSnapshot", "DescribeSnapshots",
-    "CreateBucket", "PutPublicAccessBlock", "PutBucketLifecycleConfiguration", "PutObject", "CreateTags",
+    "CreateBucket", "PutPublicAccessBlock", "PutBucketLifecycleConfiguration", "HeadObject", "PutObject", "CreateTags",
     "StopInstances", "DescribeSecurityGroups", "CreateSecurityGroup", "RunInstances", "DetachVolume", "AttachVolume",
     "GetObject", "ModifyInstanceAttribute", "StartInstances", "TerminateInstances", "DeleteObject",
     "DeleteSecurityGroup", "DeleteTags",

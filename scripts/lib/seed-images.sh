@@ -7,14 +7,14 @@
 #                             #   debian-12-xfs.img (XFS on GPT, login user admin)
 #                             #   al2023.img     (XFS on GPT, ec2-user, Amazon Linux 2023 os-release)
 # Each image is an 8 GiB sparse file (EC2's smallest AL2023 root), one Linux partition
-# starting at 1 MiB. al2023.img is Debian underneath: the same shell, curl and sshd,
-# with an ec2-user and an os-release saying amzn 2023, so it serves as the rescue host
+# starting at 1 MiB. al2023.img is Debian underneath: the same shell, curl and sshd (and xz:
+# the agent arrives xz-compressed), with an ec2-user and an os-release saying amzn 2023, so it serves as the rescue host
 # and as a target. The `vm` flavour (for --instances vm) adds a kernel, systemd and udev
 # (see rootfs.sh). A flock makes concurrent callers wait for one build.
 # shellcheck source=scripts/lib/rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
 
-SEED_VERSION=v3
+SEED_VERSION=v4
 
 # seed_build IMAGE FSTYPE USER OSFLAVOUR TARBALL
 seed_build() {
@@ -44,6 +44,10 @@ seed_build() {
     printf 'system_info:\n  default_user:\n    name: %s\n' "$user" >"$mnt/etc/cloud/cloud.cfg"
     echo "localhost" >"$mnt/etc/hostname"
     if [ "$flavour" = amzn ]; then
+        # The bootstrap unpacks the agent with xz or python3; a real AL2023 host has python3 (its
+        # cloud-init, which runs the user-data, is Python), Debian's minbase has neither. The
+        # host's xz (Debian 12 too; liblzma5 is in minbase) stands in.
+        install -m 755 "$(command -v xz)" "$mnt/usr/bin/xz"
         rm -f "$mnt/etc/os-release"
         cat >"$mnt/etc/os-release" <<'OS'
 NAME="Amazon Linux"

@@ -70,6 +70,7 @@ public struct ServiceClient: Sendable {
             switch outcome {
             case .success(let response):
                 quota.release(spent)
+                logger.debug("\(service) \(action): HTTP \(response.status), request id \(Self.requestId(response) ?? "none")")
                 return response
             case .failure(let error):
                 // A throttling answer means the service refused the call before doing anything, so
@@ -78,7 +79,10 @@ public struct ServiceClient: Sendable {
                 guard idempotency.mayRetry || refusedUnrun, attempt < retry.maxAttempts,
                       case .retry(let timeout) = RetryClassifier.classify(error),
                       let cost = quota.acquire(timeout: timeout)
-                else { throw Self.annotate(error, attempts: attempt) }
+                else {
+                    logger.debug("\(service) \(action): \(Self.short(error)), giving up after \(attempt) attempt(s)")
+                    throw Self.annotate(error, attempts: attempt)
+                }
                 spent += cost
                 let delay = retry.backoff(afterAttempt: attempt)
                 logger.info("\(service) \(action): \(Self.short(error)); retry \(attempt + 1)/\(retry.maxAttempts) in \(String(format: "%.1f", delay)) s")
@@ -100,8 +104,13 @@ public struct ServiceClient: Sendable {
     }
 
     static func short(_ error: any Error) -> String {
-        if let error = error as? AWSError { return "\(error.code) (HTTP \(error.httpStatus))" }
+        if let error = error as? AWSError { return "\(error.code) (HTTP \(error.httpStatus), request id \(error.requestId ?? "none"))" }
         return "\(error)"
+    }
+
+    /// The request id AWS gives every answer (EC2, STS and SSM: x-amzn-RequestId; S3: x-amz-request-id).
+    static func requestId(_ response: HTTPResponse) -> String? {
+        response.headers.first(named: "x-amzn-RequestId") ?? response.headers.first(named: "x-amz-request-id")
     }
 
     /// `endpoint` + path (already percent-encoded) + query.

@@ -62,11 +62,13 @@ public struct S3Client: Sendable {
         try await send("GET", url(bucket: bucket, key: key), action: "GetObject").body
     }
 
-    /// Size and ETag, or nil when the object does not exist.
-    public func headObject(_ bucket: String, key: String) async throws -> (size: Int, etag: String?)? {
+    /// Size, ETag and Last-Modified, or nil when the object does not exist.
+    public func headObject(_ bucket: String, key: String) async throws -> S3ObjectHead? {
         do {
             let response = try await send("HEAD", url(bucket: bucket, key: key), action: "HeadObject")
-            return (Int(response.header("Content-Length") ?? "") ?? 0, response.header("ETag"))
+            return S3ObjectHead(
+                size: Int(response.header("Content-Length") ?? "") ?? 0, etag: response.header("ETag"),
+                lastModified: response.header("Last-Modified").flatMap(S3ObjectHead.httpDate))
         } catch let error as AWSError where error.httpStatus == 404 {
             return nil
         }
@@ -134,5 +136,28 @@ public struct S3Object: Sendable, Equatable {
             let date = (try? Date(stamp, strategy: .iso8601)) ?? ISO8601DateFormatter.withFractions.date(from: stamp)
         else { return nil }
         return S3Object(key: key, lastModified: date, size: node.int("Size") ?? 0)
+    }
+}
+
+/// What HeadObject says about an object.
+public struct S3ObjectHead: Sendable, Equatable {
+    public var size: Int
+    public var etag: String?
+    /// When the object was last written (S3 sends an HTTP-date, RFC 7231 IMF-fixdate).
+    public var lastModified: Date?
+
+    public init(size: Int, etag: String? = nil, lastModified: Date? = nil) {
+        self.size = size
+        self.etag = etag
+        self.lastModified = lastModified
+    }
+
+    /// `Wed, 21 Oct 2015 07:28:00 GMT` → a Date; nil for anything else.
+    static func httpDate(_ text: String) -> Date? {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "GMT")
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        return formatter.date(from: text)
     }
 }

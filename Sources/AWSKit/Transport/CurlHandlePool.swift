@@ -29,6 +29,12 @@ final class CurlHandlePool: Sendable {
     }
 
     func checkout() throws(TransportError) -> CurlEasy {
+        guard Self.globalInit == CURLE_OK else {
+            throw TransportError(
+                code: .other, host: "",
+                detail: "curl_global_init failed: \(String(cString: curl_easy_strerror(Self.globalInit)))",
+                curlCode: Int(Self.globalInit.rawValue))
+        }
         if let handle = idle.withLock({ $0.popLast() }) { return handle }
         guard let raw = curl_easy_init() else {
             throw TransportError(code: .other, host: "", detail: "curl_easy_init failed", curlCode: 0)
@@ -46,7 +52,9 @@ final class CurlHandlePool: Sendable {
     }
 
     /// One blocking exchange on a pooled handle.
-    func perform(_ request: HTTPRequest, configuration: CurlTransport.Configuration) throws(TransportError) -> HTTPResponse {
+    func perform(_ request: HTTPRequest, configuration: CurlTransport.Configuration) throws(TransportError)
+        -> HTTPResponse
+    {
         let host = request.url.host ?? ""
         let handle = try checkout()
         defer { checkin(handle) }
@@ -55,15 +63,22 @@ final class CurlHandlePool: Sendable {
 
         var headerList: UnsafeMutablePointer<curl_slist>?
         defer { curl_slist_free_all(headerList) }
-        for header in request.headers {
-            // curl's syntax for a header with an empty value is "Name;".
-            let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
-            headerList = curl_slist_append(headerList, line)
+        // curl's syntax for a header with an empty value is "Name;". "Expect:" saves the
+        // 100-continue round trip; the empty ones stop curl adding its own.
+        var lines =
+            request.headers.map { $0.value.isEmpty ? "\($0.name);" : "\($0.name): \($0.value)" } + [
+                "Expect:", "Accept:",
+            ]
+        if request.header("Content-Type") == nil { lines.append("Content-Type:") }
+        if request.header("User-Agent") == nil { lines.append("User-Agent: \(configuration.userAgent)") }
+        for line in lines {
+            // On failure curl_slist_append returns NULL and leaves the list as it was (freed above).
+            guard let longer = curl_slist_append(headerList, line) else {
+                throw TransportError(
+                    code: .other, host: host, detail: "curl_slist_append failed (out of memory)", curlCode: 0)
+            }
+            headerList = longer
         }
-        headerList = curl_slist_append(headerList, "Expect:")  // no 100-continue round trip
-        if request.header("Content-Type") == nil { headerList = curl_slist_append(headerList, "Content-Type:") }
-        if request.header("User-Agent") == nil { headerList = curl_slist_append(headerList, "User-Agent: \(AWSKit.userAgent)") }
-        headerList = curl_slist_append(headerList, "Accept:")
 
         let sink = ResponseSink()
         let sinkPointer = Unmanaged.passRetained(sink)
@@ -102,7 +117,9 @@ final class CurlHandlePool: Sendable {
             if method != "POST" { set(kr_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)) }
         }
         guard rc == CURLE_OK else {
-            throw TransportError(code: .invalidRequest, host: host, detail: String(cString: curl_easy_strerror(rc)), curlCode: Int(rc.rawValue))
+            throw TransportError(
+                code: .invalidRequest, host: host, detail: String(cString: curl_easy_strerror(rc)),
+                curlCode: Int(rc.rawValue))
         }
 
         rc = curl_easy_perform(easy)
@@ -119,14 +136,18 @@ final class ResponseSink {
     var body = Data()
 }
 
-private func curlWriteBody(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+private func curlWriteBody(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?
+) -> Int {
     guard let data, let user else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
     sink.body.append(UnsafeRawPointer(data).assumingMemoryBound(to: UInt8.self), count: size * count)
     return size * count
 }
 
-private func curlWriteHeader(_ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?) -> Int {
+private func curlWriteHeader(
+    _ data: UnsafeMutablePointer<CChar>?, _ size: Int, _ count: Int, _ user: UnsafeMutableRawPointer?
+) -> Int {
     guard let data, let user else { return 0 }
     let sink = Unmanaged<ResponseSink>.fromOpaque(user).takeUnretainedValue()
     let bytes = UnsafeRawBufferPointer(start: data, count: size * count)
@@ -145,18 +166,21 @@ extension TransportError {
     /// Maps curl's result codes onto the kinds retries and messages care about.
     init(curl rc: CURLcode, host: String) {
         let detail = String(cString: curl_easy_strerror(rc))
-        let code: Code = switch rc {
-        case CURLE_COULDNT_CONNECT: .connectFailed
-        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .dnsFailed
-        case CURLE_OPERATION_TIMEDOUT: .timedOut
-        case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
-            .connectionReset
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_CERTPROBLEM,
-             CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
-            .tls
-        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidRequest
-        default: .other
-        }
+        let code: Code =
+            switch rc {
+            case CURLE_COULDNT_CONNECT: .connectFailed
+            case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .dnsFailed
+            case CURLE_OPERATION_TIMEDOUT: .timedOut
+            case CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2,
+                CURLE_HTTP2_STREAM:
+                .connectionReset
+            case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CACERT_BADFILE,
+                CURLE_SSL_CERTPROBLEM,
+                CURLE_SSL_CIPHER, CURLE_SSL_ENGINE_NOTFOUND, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+                .tls
+            case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidRequest
+            default: .other
+            }
         self.init(code: code, host: host, detail: detail, curlCode: Int(rc.rawValue))
     }
 }

@@ -19,12 +19,18 @@ public struct CurlTransport: HTTPTransport {
         public var caBundle: String?
         /// Idle handles (and so open connections) kept for reuse. Default 8.
         public var maxIdleHandles: Int
+        /// Sent when a request has no User-Agent of its own. Default "keyrescue".
+        public var userAgent: String
 
-        public init(connectTimeout: Double = 10, totalTimeout: Double = 300, caBundle: String? = nil, maxIdleHandles: Int = 8) {
+        public init(
+            connectTimeout: Double = 10, totalTimeout: Double = 300, caBundle: String? = nil, maxIdleHandles: Int = 8,
+            userAgent: String = "keyrescue"
+        ) {
             self.connectTimeout = connectTimeout
             self.totalTimeout = totalTimeout
             self.caBundle = caBundle
             self.maxIdleHandles = maxIdleHandles
+            self.userAgent = userAgent
         }
     }
 
@@ -34,7 +40,10 @@ public struct CurlTransport: HTTPTransport {
 
     static let queue = DispatchQueue(label: "keyrescue.awskit.curl", attributes: .concurrent)
 
-    public init(configuration: Configuration = Configuration(), logger: Logger = Logger(label: "keyrescue.awskit.transport", factory: { _ in SwiftLogNoOpLogHandler() })) {
+    public init(
+        configuration: Configuration = Configuration(),
+        logger: Logger = Logger(label: "keyrescue.awskit.transport", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.configuration = configuration
         self.pool = CurlHandlePool(maxIdle: configuration.maxIdleHandles)
         self.logger = logger
@@ -48,9 +57,10 @@ public struct CurlTransport: HTTPTransport {
         let configuration = self.configuration
         let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
             Self.queue.async {
-                continuation.resume(returning: Result { () throws(TransportError) in
-                    try pool.perform(request, configuration: configuration)
-                })
+                continuation.resume(
+                    returning: Result { () throws(TransportError) in
+                        try pool.perform(request, configuration: configuration)
+                    })
             }
         }
         let millis = (DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000

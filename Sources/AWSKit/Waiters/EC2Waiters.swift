@@ -64,7 +64,12 @@ extension EC2Client {
         _ waiter: Waiter<[T]>, _ schedule: WaitSchedule, _ progress: @Sendable (WaitProgress) -> Void,
         _ label: @escaping @Sendable (T) -> String, _ describe: @Sendable () async throws -> [T]
     ) async throws -> [T] {
-        try await waiter.wait(
-            schedule: schedule, clock: client.clock, describe: { $0.map(label).joined(separator: ", ") }, progress: progress, describe)
+        let logger = client.logger
+        return try await waiter.wait(
+            schedule: schedule, clock: client.clock, describe: { $0.map(label).joined(separator: ", ") },
+            progress: { poll in
+                logger.info("wait \(poll.waiter): \(poll.observed) after \(Int(poll.elapsed)) s (poll \(poll.attempt))")
+                progress(poll)
+            }, describe)
     }
 }

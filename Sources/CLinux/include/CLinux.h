@@ -1,5 +1,6 @@
 // Linux interfaces that Swift's Glibc module does not export (or exports only
-// as variadic/macro forms): openat2, xattrs, loop-device and BLKPG ioctls, mount(2).
+// as variadic/macro forms): openat2, f{set,get}xattr, loop-device and block-size ioctls, mount(2),
+// a signal pipe.
 // Every function returns what the syscall returns; errno is left for the caller.
 #ifndef KEYRESCUE_CLINUX_H
 #define KEYRESCUE_CLINUX_H
@@ -19,10 +20,11 @@ int kr_openat2(int dirfd, const char *path, uint64_t flags, uint64_t mode, uint6
 
 int kr_fsetxattr(int fd, const char *name, const void *value, size_t size, int flags);
 ssize_t kr_fgetxattr(int fd, const char *name, void *value, size_t size);
-ssize_t kr_lgetxattr(const char *path, const char *name, void *value, size_t size);
 
 int kr_mount(const char *source, const char *target, const char *fstype, unsigned long flags, const void *data);
 int kr_umount2(const char *target, int flags);
+// unshare(CLONE_NEWNS) and friends: CLinuxNamespace.h.
+#include "CLinuxNamespace.h"
 
 /// Loop devices: find a free one via /dev/loop-control, attach a backing fd with
 /// optional offset/size limit and read-only flag (LOOP_CONFIGURE, falling back to
@@ -31,16 +33,9 @@ int kr_umount2(const char *target, int flags);
 int kr_loop_get_free(void);
 int kr_loop_attach(int loopfd, int backingfd, uint64_t offset, uint64_t sizelimit, int readonly, int autoclear);
 int kr_loop_detach(int loopfd);
-/// Backing file name of an attached loop device into buf (NUL-terminated); -1 if none.
-int kr_loop_backing_file(int loopfd, char *buf, size_t buflen);
 
-/// BLKPG: add or delete a partition device (start and length in bytes).
-int kr_blkpg_add_partition(int diskfd, int partno, int64_t start, int64_t length);
-int kr_blkpg_del_partition(int diskfd, int partno);
 /// Size of a block device in bytes (BLKGETSIZE64), -1 on error.
 int64_t kr_block_size_bytes(int fd);
-/// Re-read the partition table (BLKRRPART).
-int kr_block_reread_partitions(int fd);
 
 int kr_errno(void);
 

@@ -38,10 +38,13 @@ public func openDiskTarget(_ source: TargetSource, readOnly: Bool, deviceName: S
 
 /// A disk opened by the agent: every loop device, mount and directory it made is on `cleanup`.
 public final class DiskTarget: OpenedTarget {
-    /// The CLI's entry point (same as `openDiskTarget`).
+    /// The CLI's entry point: `openDiskTarget` inside a private mount namespace
+    /// (`PrivateMountNamespace`), entered first, before any thread starts, so that even a SIGKILL
+    /// leaves no mount and no loop device behind.
     public static func open(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil)
         throws(RescueReport.Failure) -> any OpenedTarget
     {
+        try PrivateMountNamespace.enter()
         do { return try openDiskTarget(source, readOnly: readOnly, deviceName: deviceName) } catch let failure as RescueReport.Failure {
             throw failure
         } catch {
@@ -73,6 +76,12 @@ public final class DiskTarget: OpenedTarget {
         var logicalVolume: String? = nil
         /// The loop device over this window, once made.
         var device: String?
+
+        /// N of `partition N`; nil for the whole disk or a logical volume.
+        var partitionNumber: Int? {
+            guard place.hasPrefix("partition "), let number = place.split(separator: " ").last else { return nil }
+            return Int(number)
+        }
     }
 
     deinit { try? close() }
@@ -95,9 +104,9 @@ public final class DiskTarget: OpenedTarget {
         self.readOnly = readOnly
         signalToken = try SignalCleanup.register(cleanup)
         do {
-            try Syscalls.makeDirectory("/run/keyrescue-agent", mode: 0o700)
+            try Syscalls.makeDirectory(PrivateMountNamespace.workRoot, mode: 0o700)
             workDirectory = try cleanup.perform("remove the work directory") {
-                try Syscalls.makeTemporaryDirectory("/run/keyrescue-agent/disk-XXXXXX")
+                try Syscalls.makeTemporaryDirectory("\(PrivateMountNamespace.workRoot)/disk-XXXXXX")
             } undo: { try Syscalls.removeDirectory($0) }
         } catch {
             SignalCleanup.unregister(signalToken)
@@ -135,7 +144,9 @@ public final class DiskTarget: OpenedTarget {
     func device(for index: Int) throws -> String {
         if let device = volumes[index].device { return device }
         let volume = volumes[index]
-        if kernelDisk, let partition = BlockDevices.partition(of: disk, place: volume.place, size: volume.size) {
+        if kernelDisk, let number = volume.partitionNumber,
+            let partition = BlockDevices.partition(of: disk, number: number, start: volume.offset, size: volume.size)
+        {
             volumes[index].device = partition
             return partition
         }

@@ -30,7 +30,7 @@ public struct InjectRequest: Sendable {
 /// Inspects an opened target and writes the key, producing the report that tells the truth:
 /// `ok` only once the key was read back from disk with the right owner and mode.
 public enum Injector {
-    public static let agentVersion = "0.1.0"
+    public static let agentVersion = KeyrescueVersion.current
 
     public static func inject(_ request: InjectRequest, into target: some OpenedTarget) -> RescueReport {
         var report = RescueReport(runID: request.runID, ok: false, agentVersion: agentVersion)
@@ -90,37 +90,6 @@ public enum Injector {
         report.partition = facts.partition
         report.filesystem = facts.filesystem
     }
-
-    /// A home on another partition or subvolume of the same disk is mounted beneath the root
-    /// before writing; on another volume it cannot be reached, and the error says so.
-    static func mountHomeIfSeparate(
-        _ home: String, _ root: SafeRoot, _ target: some OpenedTarget, _ report: inout RescueReport
-    ) throws(RescueReport.Failure) {
-        guard root.lstatInRoot(home) == nil,
-            let fstab = try root.textOrRefusal("/etc/fstab", because: "it says where the home's filesystem is")
-        else { return }
-        guard let entry = Fstab.entry(holding: home, in: Fstab.parse(fstab)), entry.mountPoint != "/" else { return }
-        let outcome: SecondaryMount
-        do { outcome = try target.mountSecondary(entry) } catch {
-            throw RescueReport.Failure(
-                .mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(error)",
-                hint: "check that filesystem with fsck")
-        }
-        switch outcome {
-        case .mounted: return
-        case .onAnotherVolume(let why):
-            report.warnings.append(.init(.homeOnOtherVolume, why))
-            throw RescueReport.Failure(
-                .homeNotOnDisk, "\(home) is on \(entry.spec), which is not on this disk: \(why)",
-                hint:
-                    "attach that volume as well and run the agent on it, or pass --user for an account whose home is on the root"
-            )
-        case .failed(let why):
-            throw RescueReport.Failure(
-                .mountFailed, "cannot mount \(entry.spec) at \(entry.mountPoint): \(why)",
-                hint: "check that filesystem with fsck")
-        }
-    }
 }
 
 /// An already mounted root (`--root DIR`): nothing to mount, nothing to undo.
@@ -130,8 +99,11 @@ public final class DirectoryTarget: OpenedTarget {
 
     public init(rootPath: String) { self.rootPath = rootPath }
 
+    /// Nothing is mounted here; a filesystem someone already mounted at the entry's place counts.
     public func mountSecondary(_ entry: FstabEntry) throws -> SecondaryMount {
-        .onAnotherVolume(
+        let place = rootPath + entry.mountPoint
+        if MountTable.isMountPoint(place) { return .mounted(at: place) }
+        return .onAnotherVolume(
             "with --root the agent mounts nothing; mount \(entry.spec) at \(rootPath)\(entry.mountPoint) first")
     }
 

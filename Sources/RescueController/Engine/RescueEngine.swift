@@ -174,13 +174,12 @@ public final class RescueEngine: @unchecked Sendable {
             try await aws.s3.putExpiryRule(d.bucket, id: "keyrescue-expire", prefix: "keyrescue/", days: 1)
             record.bucketCreated = true
         }
-        let agent = try Data(contentsOf: URL(fileURLWithPath: d.agentPath))
-        guard Digest.hex(SHA256.hash(agent)) == d.agentSHA256 else {
-            throw ControllerError("the agent at \(d.agentPath) changed since the plan was made; run again")
-        }
-        _ = try await aws.s3.putObject(d.bucket, key: record.agentKey, body: agent)
-        record.objectKeys = [record.agentKey, record.reportKey]
-        events(.note("agent uploaded to s3://\(d.bucket)/\(record.agentKey) (\(agent.count / 1_048_576) MB)"))
+        let delivered = try await AgentDelivery.deliver(
+            agentPath: d.agentPath, agentSHA256: d.agentSHA256, bucket: d.bucket, s3: aws.s3)
+        // The agent object is shared by later runs: only the report is this run's to delete.
+        record.objectKeys = [record.reportKey]
+        let sizes = "\(delivered.uploadedBytes) bytes uploaded (\(delivered.compressedBytes) compressed)"
+        events(.note("agent in s3://\(d.bucket)/\(delivered.key): \(sizes)"))
     }
 
     /// The target's stop and the rescue host's boot overlap: StopInstances returns at once, the
@@ -478,9 +477,4 @@ struct NoCapacity: Error {
 struct AgentFailed: Error, CustomStringConvertible {
     var failure: RescueReport.Failure
     var description: String { failure.description }
-}
-
-public struct ControllerError: Error, CustomStringConvertible, Sendable {
-    public var description: String
-    public init(_ description: String) { self.description = description }
 }

@@ -44,8 +44,14 @@ public final class JournalStore: @unchecked Sendable {
         guard rename(temp.path, path(of: record.runID).path) == 0 else {
             throw JournalError.io("cannot replace \(path(of: record.runID).path): \(String(cString: strerror(errno)))")
         }
+        // The rename is durable only once the directory is synced.
         let dir = open(runs.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
-        if dir >= 0 { fsync(dir); close(dir) }
+        guard dir >= 0, fsync(dir) == 0 else {
+            let reason = String(cString: strerror(errno))
+            if dir >= 0 { close(dir) }
+            throw JournalError.io("cannot sync \(runs.path): \(reason)")
+        }
+        close(dir)
     }
 
     public func load(_ runID: String) throws -> RunRecord? {

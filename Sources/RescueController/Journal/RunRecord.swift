@@ -78,7 +78,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     }
 
     public var runID: String { plan.runID }
-    public var agentKey: String { plan.delivery.prefix + "keyrescue-agent" }
+    /// The compressed agent, shared by every run that uses this build (AgentDelivery).
+    public var agentKey: String { AgentDelivery.objectKey(agentSHA256: plan.delivery.agentSHA256) }
     public var reportKey: String { plan.delivery.prefix + "report.json" }
 
     /// Seconds the target was down (stopped) for this run, when known.

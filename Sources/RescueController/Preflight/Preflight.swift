@@ -33,7 +33,7 @@ public struct PreflightResult: Sendable {
     public var warnings: [PlanFinding] { findings.filter { $0.severity == .warning } }
 }
 
-/// Read-only checks before anything changes (DESIGN.md, "Preflight").
+/// Read-only checks before anything changes (docs/CONTROLLER.md, "A rescue, step by step").
 public struct Preflight: Sendable {
     public static let al2023Parameter = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
     public static let rescueTypes = ["t3.micro", "t3a.micro", "t2.micro", "m5.large"]
@@ -48,7 +48,14 @@ public struct Preflight: Sendable {
         var volume: Volume?
         if let id = root?.volumeId { volume = try await aws.ec2.describeVolumes(ids: [id]).first }
         var facts = PreflightFacts(instance: instance, rootVolume: volume)
-        facts.disableApiStop = (try? await aws.ec2.describeInstanceAttribute(instanceId: instance.instanceId, attribute: "disableApiStop")) == "true"
+        // Unreadable is not "off": an unknown stop protection is a warning the user must accept.
+        do {
+            facts.disableApiStop =
+                try await aws.ec2.describeInstanceAttribute(
+                    instanceId: instance.instanceId, attribute: "disableApiStop") == "true"
+        } catch {
+            facts.disableApiStop = nil
+        }
         if let spot = instance.spotInstanceRequestId {
             facts.spotRequest = try? await aws.ec2.describeSpotInstanceRequests(ids: [spot]).first
         }
@@ -65,11 +72,16 @@ public struct Preflight: Sendable {
         facts.rescueImageFound = image != nil
         var findings = PreflightRules.findings(facts)
         if let subnet, request.subnet != nil, let zone = instance.availabilityZone,
-            let found = try await aws.ec2.describeSubnets(ids: [subnet]).first, found.availabilityZone != zone {
-            findings.append(PlanFinding(.refusal, code: "subnet-zone", message: "subnet \(subnet) is in \(found.availabilityZone ?? "?"), the instance in \(zone)",
-                                        hint: "pass a subnet in \(zone): a volume attaches only within its zone"))
+            let found = try await aws.ec2.describeSubnets(ids: [subnet]).first, found.availabilityZone != zone
+        {
+            findings.append(
+                PlanFinding(
+                    .refusal, code: "subnet-zone",
+                    message: "subnet \(subnet) is in \(found.availabilityZone ?? "?"), the instance in \(zone)",
+                    hint: "pass a subnet in \(zone): a volume attaches only within its zone"))
         }
-        guard findings.allSatisfy({ $0.severity == PlanFinding.Severity.warning }), let volume, let image, let rootDevice = instance.rootDeviceName,
+        guard findings.allSatisfy({ $0.severity == PlanFinding.Severity.warning }), let volume, let image,
+            let rootDevice = instance.rootDeviceName,
             let zone = instance.availabilityZone
         else { return PreflightResult(plan: nil, findings: findings) }
 
@@ -80,16 +92,23 @@ public struct Preflight: Sendable {
         let plan = RescuePlan(
             runID: runID, region: aws.region,
             target: .init(
-                instanceID: instance.instanceId, availabilityZone: zone, subnetID: instance.subnetId, vpcID: instance.vpcId,
+                instanceID: instance.instanceId, availabilityZone: zone, subnetID: instance.subnetId,
+                vpcID: instance.vpcId,
                 rootVolumeID: volume.volumeId, rootDeviceName: rootDevice,
                 rootDeleteOnTermination: root?.deleteOnTermination ?? true, originalState: instance.state,
-                publicIP: instance.publicIpAddress, privateIP: instance.privateIpAddress, platformDetails: instance.platform,
-                hasProductCodes: !instance.productCodes.isEmpty, rootEncrypted: volume.encrypted, kmsKeyID: volume.kmsKeyId),
+                publicIP: instance.publicIpAddress, privateIP: instance.privateIpAddress,
+                platformDetails: instance.platform,
+                hasProductCodes: !instance.productCodes.isEmpty, rootEncrypted: volume.encrypted,
+                kmsKeyID: volume.kmsKeyId),
             rescueHost: .init(imageID: image, instanceType: type ?? Self.rescueTypes[0], subnetID: subnet),
-            delivery: .init(bucket: bucket, createBucket: request.bucket == nil, prefix: "keyrescue/\(runID)/",
-                            agentPath: request.agentPath, agentSHA256: Digest.hex(SHA256.hash(agent))),
-            keys: .init(publicKeys: request.publicKeys, privateKeyPath: request.privateKeyPath, user: request.user, replace: request.replaceKeys),
-            options: .init(verify: request.verify, deleteSnapshot: request.deleteSnapshot, sshOptions: request.sshOptions),
+            delivery: .init(
+                bucket: bucket, createBucket: request.bucket == nil, prefix: "keyrescue/\(runID)/",
+                agentPath: request.agentPath, agentSHA256: Digest.hex(Digest.sha256(agent))),
+            keys: .init(
+                publicKeys: request.publicKeys, privateKeyPath: request.privateKeyPath, user: request.user,
+                replace: request.replaceKeys),
+            options: .init(
+                verify: request.verify, deleteSnapshot: request.deleteSnapshot, sshOptions: request.sshOptions),
             warnings: findings)
         return PreflightResult(plan: plan, findings: findings)
     }
@@ -97,10 +116,10 @@ public struct Preflight: Sendable {
     func findInstance(_ id: String) async throws -> Instance {
         do {
             if let found = try await aws.ec2.describeInstances(ids: [id]).first { return found }
-        } catch let e as AWSError where e.code == "InvalidInstanceID.NotFound" || e.code == "InvalidInstanceID.Malformed" {
-            throw ControllerError("instance \(id) is not found in region \(aws.region): check the id, or pass --region where it runs (\(e.code))")
+        } catch let e as AWSError where e.saysNoSuchInstance {
+            throw ControllerError.instanceNotFound(id, region: aws.region, awsCode: e.code)
         }
-        throw ControllerError("instance \(id) is not found in region \(aws.region): check the id, or pass --region where it runs")
+        throw ControllerError.instanceNotFound(id, region: aws.region)
     }
 
     /// The subnet's route table (its own, else the VPC's main one) must send traffic to S3: a
@@ -109,12 +128,17 @@ public struct Preflight: Sendable {
         guard let subnet else { return false }
         var tables = try await aws.ec2.describeRouteTables(filters: [EC2Filter("association.subnet-id", [subnet])])
         if tables.isEmpty, let vpc {
-            tables = try await aws.ec2.describeRouteTables(filters: [EC2Filter("vpc-id", [vpc]), EC2Filter("association.main", ["true"])])
+            tables = try await aws.ec2.describeRouteTables(filters: [
+                EC2Filter("vpc-id", [vpc]), EC2Filter("association.main", ["true"]),
+            ])
         }
         for table in tables {
             for route in table.routes where route.state != "blackhole" {
                 if route.destinationCidrBlock == "0.0.0.0/0",
-                    (route.gatewayId ?? "").hasPrefix("igw-") || route.natGatewayId != nil { return true }
+                    (route.gatewayId ?? "").hasPrefix("igw-") || route.natGatewayId != nil
+                {
+                    return true
+                }
                 if (route.destinationPrefixListId ?? "").hasPrefix("pl-") { return true }
             }
         }
@@ -137,15 +161,41 @@ public struct Preflight: Sendable {
             ("ec2:CreateSnapshot", { _ = try await ec2.createSnapshot(volumeId: t.rootVolumeID, dryRun: true) }),
             ("ec2:StopInstances", { _ = try await ec2.stopInstances(ids: [t.instanceID], dryRun: true) }),
             ("ec2:StartInstances", { _ = try await ec2.startInstances(ids: [t.instanceID], dryRun: true) }),
-            ("ec2:DetachVolume", { _ = try await ec2.detachVolume(volumeId: t.rootVolumeID, instanceId: t.instanceID, dryRun: true) }),
-            ("ec2:AttachVolume", { _ = try await ec2.attachVolume(volumeId: t.rootVolumeID, instanceId: t.instanceID, device: t.rootDeviceName, dryRun: true) }),
-            ("ec2:CreateTags", { try await ec2.createTags(resources: [t.instanceID], tags: [Tag(RunTags.run, plan.runID)], dryRun: true) }),
-            ("ec2:RunInstances", {
-                var r = RunInstancesRequest(imageId: plan.rescueHost.imageID, instanceType: plan.rescueHost.instanceType, clientToken: plan.runID + "-dryrun")
-                r.subnetId = plan.rescueHost.subnetID
-                _ = try await ec2.runInstances(r, dryRun: true)
-            }),
-            ("ec2:CreateSecurityGroup", { _ = try await ec2.createSecurityGroup(name: "keyrescue-dryrun", description: "probe", vpcId: t.vpcID, dryRun: true) }),
+            (
+                "ec2:DetachVolume",
+                { _ = try await ec2.detachVolume(volumeId: t.rootVolumeID, instanceId: t.instanceID, dryRun: true) }
+            ),
+            (
+                "ec2:AttachVolume",
+                {
+                    _ = try await ec2.attachVolume(
+                        volumeId: t.rootVolumeID, instanceId: t.instanceID, device: t.rootDeviceName, dryRun: true)
+                }
+            ),
+            (
+                "ec2:CreateTags",
+                {
+                    try await ec2.createTags(
+                        resources: [t.instanceID], tags: [Tag(RunTags.run, plan.runID)], dryRun: true)
+                }
+            ),
+            (
+                "ec2:RunInstances",
+                {
+                    var r = RunInstancesRequest(
+                        imageId: plan.rescueHost.imageID, instanceType: plan.rescueHost.instanceType,
+                        clientToken: plan.runID + "-dryrun")
+                    r.subnetId = plan.rescueHost.subnetID
+                    _ = try await ec2.runInstances(r, dryRun: true)
+                }
+            ),
+            (
+                "ec2:CreateSecurityGroup",
+                {
+                    _ = try await ec2.createSecurityGroup(
+                        name: "keyrescue-dryrun", description: "probe", vpcId: t.vpcID, dryRun: true)
+                }
+            ),
         ]
         let denials = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
             for (index, (action, call)) in probes.enumerated() {

@@ -5,7 +5,8 @@ import AWSKit
 public struct PreflightFacts: Sendable {
     public var instance: Instance
     public var rootVolume: Volume?
-    public var disableApiStop: Bool
+    /// nil when DescribeInstanceAttribute failed: unknown, so a warning rather than "no protection".
+    public var disableApiStop: Bool?
     public var spotRequest: SpotInstanceRequest?
     public var elasticIP: Bool
     /// nil when the key was not checked (unencrypted root); false when DescribeKey failed or the key is not Enabled.
@@ -14,7 +15,7 @@ public struct PreflightFacts: Sendable {
     public var rescueImageFound: Bool
 
     public init(
-        instance: Instance, rootVolume: Volume?, disableApiStop: Bool = false, spotRequest: SpotInstanceRequest? = nil,
+        instance: Instance, rootVolume: Volume?, disableApiStop: Bool? = false, spotRequest: SpotInstanceRequest? = nil,
         elasticIP: Bool = false, kmsKeyUsable: Bool? = nil, subnetReachesS3: Bool = true, rescueImageFound: Bool = true
     ) {
         self.instance = instance
@@ -32,61 +33,97 @@ public enum PreflightRules {
     public static func findings(_ f: PreflightFacts) -> [PlanFinding] {
         let i = f.instance
         var out: [PlanFinding] = []
-        func refuse(_ code: String, _ message: String, _ hint: String) { out.append(PlanFinding(.refusal, code: code, message: message, hint: hint)) }
-        func warn(_ code: String, _ message: String, _ hint: String) { out.append(PlanFinding(.warning, code: code, message: message, hint: hint)) }
+        func refuse(_ code: String, _ message: String, _ hint: String) {
+            out.append(PlanFinding(.refusal, code: code, message: message, hint: hint))
+        }
+        func warn(_ code: String, _ message: String, _ hint: String) {
+            out.append(PlanFinding(.warning, code: code, message: message, hint: hint))
+        }
 
         if let run = i.tags.first(where: { $0.key == RunTags.run })?.value {
-            refuse("rescue-in-progress", "\(i.instanceId) already has a rescue in progress (run \(run))",
-                   "finish it with `keyrescue resume \(run)` or undo it with `keyrescue rollback \(run)`")
+            refuse(
+                "rescue-in-progress", "\(i.instanceId) already has a rescue in progress (run \(run))",
+                "finish it with `keyrescue resume \(run)` or undo it with `keyrescue rollback \(run)`")
         }
         if !["running", "stopped"].contains(i.state) {
-            refuse("instance-state", "\(i.instanceId) is \(i.state)", "wait until it is running or stopped, then run again")
+            refuse(
+                "instance-state", "\(i.instanceId) is \(i.state)", "wait until it is running or stopped, then run again"
+            )
         }
         if i.rootDeviceType == "instance-store" {
-            refuse("instance-store-root", "\(i.instanceId) has an instance-store root: it cannot be stopped without losing its disk",
-                   "keyrescue needs an EBS root volume")
+            refuse(
+                "instance-store-root",
+                "\(i.instanceId) has an instance-store root: it cannot be stopped without losing its disk",
+                "keyrescue needs an EBS root volume")
         }
         if (i.platform ?? "").lowercased() == "windows" {
-            refuse("windows", "\(i.instanceId) runs Windows", "keyrescue handles Linux; for Windows use EC2Rescue or EC2Launch's password reset")
+            refuse(
+                "windows", "\(i.instanceId) runs Windows",
+                "keyrescue handles Linux; for Windows use EC2Rescue or EC2Launch's password reset")
         }
-        if f.disableApiStop {
-            refuse("stop-protection", "\(i.instanceId) has stop protection (DisableApiStop)",
-                   "turn it off for the rescue: aws ec2 modify-instance-attribute --instance-id \(i.instanceId) --no-disable-api-stop")
+        if f.disableApiStop == nil {
+            warn(
+                "stop-protection-unknown", "\(i.instanceId)'s stop protection (DisableApiStop) could not be read",
+                "check it with aws ec2 describe-instance-attribute --instance-id \(i.instanceId) --attribute disableApiStop; if it is on, the stop fails and the rescue rolls back"
+            )
+        }
+        if f.disableApiStop == true {
+            refuse(
+                "stop-protection", "\(i.instanceId) has stop protection (DisableApiStop)",
+                "turn it off for the rescue: aws ec2 modify-instance-attribute --instance-id \(i.instanceId) --no-disable-api-stop"
+            )
         }
         if i.instanceLifecycle == "spot" {
             let r = f.spotRequest
             if r?.type != "persistent" || r?.instanceInterruptionBehavior != "stop" {
-                refuse("spot", "\(i.instanceId) is a Spot instance whose request is not persistent with interruption behaviour stop (or cannot be read)",
-                       "a Spot instance with its root detached can be terminated and lose the volume; rescue it by hand from a snapshot")
+                refuse(
+                    "spot",
+                    "\(i.instanceId) is a Spot instance whose request is not persistent with interruption behaviour stop (or cannot be read)",
+                    "a Spot instance with its root detached can be terminated and lose the volume; rescue it by hand from a snapshot"
+                )
             }
         }
         if i.rootDeviceName == nil || f.rootVolume == nil {
-            refuse("no-root-volume", "\(i.instanceId) has no EBS volume at its root device \(i.rootDeviceName ?? "?")",
-                   "attach its root volume first")
+            refuse(
+                "no-root-volume", "\(i.instanceId) has no EBS volume at its root device \(i.rootDeviceName ?? "?")",
+                "attach its root volume first")
         }
         if !f.subnetReachesS3 {
-            refuse("no-s3-route", "the rescue host's subnet has no route to S3 (no internet or NAT gateway route, no S3 gateway endpoint)",
-                   "pass --subnet with a subnet in \(i.availabilityZone ?? "the same zone") that reaches S3, or add an S3 gateway endpoint")
+            refuse(
+                "no-s3-route",
+                "the rescue host's subnet has no route to S3 (no internet or NAT gateway route, no S3 gateway endpoint)",
+                "pass --subnet with a subnet in \(i.availabilityZone ?? "the same zone") that reaches S3, or add an S3 gateway endpoint"
+            )
         }
         if !f.rescueImageFound {
-            refuse("no-rescue-image", "no rescue image: the Amazon Linux 2023 SSM parameter could not be read",
-                   "pass --rescue-ami with an x86_64 Linux AMI that has curl")
+            refuse(
+                "no-rescue-image", "no rescue image: the Amazon Linux 2023 SSM parameter could not be read",
+                "pass --rescue-ami with an x86_64 Linux AMI that has curl")
         }
         if let group = i.tags.first(where: { $0.key == "aws:autoscaling:groupName" })?.value {
-            warn("auto-scaling", "\(i.instanceId) belongs to Auto Scaling group \(group): it may replace a stopped instance",
-                 "suspend the group's health checks (aws autoscaling suspend-processes) or put the instance in standby first")
+            warn(
+                "auto-scaling",
+                "\(i.instanceId) belongs to Auto Scaling group \(group): it may replace a stopped instance",
+                "suspend the group's health checks (aws autoscaling suspend-processes) or put the instance in standby first"
+            )
         }
         if i.publicIpAddress != nil && !f.elasticIP {
-            warn("public-ip-changes", "\(i.instanceId) has a public IP without an Elastic IP: it will change after the stop",
-                 "the summary prints the new address; associate an Elastic IP to keep one")
+            warn(
+                "public-ip-changes",
+                "\(i.instanceId) has a public IP without an Elastic IP: it will change after the stop",
+                "the summary prints the new address; associate an Elastic IP to keep one")
         }
         if !i.productCodes.isEmpty {
-            warn("marketplace", "\(i.instanceId) has Marketplace product codes: the rescue host is stopped while the volume is attached",
-                 "nothing to do; the rescue takes a minute longer")
+            warn(
+                "marketplace",
+                "\(i.instanceId) has Marketplace product codes: the rescue host is stopped while the volume is attached",
+                "nothing to do; the rescue takes a minute longer")
         }
         if f.kmsKeyUsable == false {
-            warn("kms-key", "the root volume is encrypted with a KMS key keyrescue could not confirm usable",
-                 "make sure your identity may use the key (kms:CreateGrant, kms:Decrypt) or the attach will fail and roll back")
+            warn(
+                "kms-key", "the root volume is encrypted with a KMS key keyrescue could not confirm usable",
+                "make sure your identity may use the key (kms:CreateGrant, kms:Decrypt) or the attach will fail and roll back"
+            )
         }
         return out
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Subprocess
 
 /// Proves the new key logs in: waits for the SSH port, then runs `ssh` with host key checking on
 /// against the host keys the agent read from the disk (no trust on first use).
@@ -12,7 +13,9 @@ public struct LoginVerifier: Sendable {
     /// Extra ssh options, e.g. ["-J", "bastion"] or ["-o", "Port=2222"]; they also steer the port probe.
     public var sshOptions: [String]
 
-    public init(address: String, user: String, privateKey: String?, hostKeys: [String], instanceID: String, sshOptions: [String]) {
+    public init(
+        address: String, user: String, privateKey: String?, hostKeys: [String], instanceID: String, sshOptions: [String]
+    ) {
         self.address = address
         self.user = user
         self.privateKey = privateKey
@@ -44,26 +47,43 @@ public struct LoginVerifier: Sendable {
 
     public func waitForPort(timeout: Double) async -> Bool {
         let (host, port) = probeEndpoint
-        let deadline = Date().addingTimeInterval(timeout)
-        while Date() < deadline {
-            if Self.connects(host: host, port: port) { return true }
-            try? await Task.sleep(nanoseconds: 2_000_000_000)
+        let deadline = ContinuousClock.now + .seconds(timeout)
+        while ContinuousClock.now < deadline {
+            if await Self.connects(host: host, port: port, within: .seconds(5)) { return true }
+            try? await Task.sleep(for: .seconds(2))
         }
         return false
     }
 
-    static func connects(host: String, port: Int) -> Bool {
+    /// A TCP connect that never blocks its thread: the socket is non-blocking, and its progress is
+    /// polled without waiting (`poll` with a zero timeout) between short sleeps of the task.
+    static func connects(host: String, port: Int, within limit: Duration) async -> Bool {
         var hints = addrinfo()
         hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
         var result: UnsafeMutablePointer<addrinfo>?
         guard getaddrinfo(host, String(port), &hints, &result) == 0, let info = result else { return false }
         defer { freeaddrinfo(result) }
-        let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, 0)
+        let fd = socket(
+            info.pointee.ai_family,
+            info.pointee.ai_socktype | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         guard fd >= 0 else { return false }
         defer { close(fd) }
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        return connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0
+        if connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return true }
+        guard errno == EINPROGRESS else { return false }
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            var entry = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
+            let ready = poll(&entry, 1, 0)
+            if ready < 0 && errno != EINTR { return false }
+            if ready > 0 {
+                var error: Int32 = 0
+                var length = socklen_t(MemoryLayout<Int32>.size)
+                guard getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) == 0 else { return false }
+                return error == 0
+            }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return false
     }
 
     /// The ssh command the user can run (printed in the summary).
@@ -75,36 +95,41 @@ public struct LoginVerifier: Sendable {
     }
 
     /// Pins the host keys read from the disk under `hostKeyAlias` (what the printed command uses).
-    public func writeKnownHosts(_ path: String) {
+    public func writeKnownHosts(_ path: String) throws {
         let lines = hostKeys.map { "\(hostKeyAlias) \($0)" }.joined(separator: "\n") + "\n"
-        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        FileManager.default.createFile(atPath: path, contents: Data(lines.utf8), attributes: [.posixPermissions: 0o600])
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(lines.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
     }
 
     /// Logs in and runs `true`, retrying while sshd starts; returns ssh's last stderr on failure.
     public func login(knownHostsFile: String, timeout: Double) async -> (ok: Bool, detail: String) {
-        writeKnownHosts(knownHostsFile)
-        let args = Array(command(knownHosts: knownHostsFile).dropFirst().dropLast()) + [
-            "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=ERROR",
-            "\(user)@\(address)", "true",
-        ]
-        let deadline = Date().addingTimeInterval(timeout)
+        do { try writeKnownHosts(knownHostsFile) } catch { return (false, "cannot write \(knownHostsFile): \(error)") }
+        let args =
+            Array(command(knownHosts: knownHostsFile).dropFirst().dropLast()) + [
+                "-o", "StrictHostKeyChecking=yes", "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o",
+                "LogLevel=ERROR",
+                "\(user)@\(address)", "true",
+            ]
+        let deadline = ContinuousClock.now + .seconds(timeout)
         var detail = ""
         repeat {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/ssh")
-            process.arguments = args
-            let errors = Pipe()
-            process.standardError = errors
-            process.standardOutput = FileHandle.nullDevice
-            process.standardInput = FileHandle.nullDevice
-            do { try process.run() } catch { return (false, "cannot run ssh: \(error)") }
-            process.waitUntilExit()
-            detail = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            if process.terminationStatus == 0 { return (true, "") }
-            if detail.contains("Host key verification failed") || detail.contains("REMOTE HOST IDENTIFICATION") { break }
-            try? await Task.sleep(nanoseconds: 3_000_000_000)
-        } while Date() < deadline
+            // swift-subprocess drains ssh's stderr while it waits, off the cooperative pool.
+            do {
+                let run = try await Subprocess.run(
+                    .path("/usr/bin/ssh"), arguments: Arguments(args), input: .none, output: .discarded,
+                    error: .string(limit: 65536))
+                if case .exited(0) = run.terminationStatus { return (true, "") }
+                detail = run.standardError
+            } catch {
+                return (false, "cannot run /usr/bin/ssh: \(error)")
+            }
+            if detail.contains("Host key verification failed") || detail.contains("REMOTE HOST IDENTIFICATION") {
+                break
+            }
+            try? await Task.sleep(for: .seconds(3))
+        } while ContinuousClock.now < deadline
         return (false, detail.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 }

@@ -15,6 +15,8 @@ from urllib.parse import parse_qs
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _QUERY_VERSIONS = {"2016-11-15": "ec2", "2011-06-15": "sts", "2010-05-08": "iam", "2014-11-06": "ssm"}
 _TARGET_PREFIXES = {"AmazonSSM": "ssm", "TrentService": "kms"}
+_XML_CODE = re.compile(rb"<Code>([^<]+)</Code>")
+_JSON_TYPE = re.compile(rb'"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"')
 
 
 @dataclass
@@ -89,6 +91,12 @@ def s3_action(environ: dict) -> str:
             "DELETE": "DeleteObject", "POST": "PostObject"}.get(method, method)
 
 
+def error_code(body: bytes) -> str | None:
+    """The error code of an error answer: <Code> in XML (EC2, S3, STS), __type in JSON (SSM, KMS)."""
+    match = _XML_CODE.search(body) or _JSON_TYPE.search(body)
+    return match.group(1).decode("utf-8", "replace") if match else None
+
+
 class CallLog:
     """Every action called, in order (GET /_localcloud/calls)."""
 
@@ -100,9 +108,21 @@ class CallLog:
         with self._lock:
             entry = {"seq": len(self._entries) + 1, "time": time.time(), "service": call.service,
                      "action": call.action, "access_key_id": call.access_key,
-                     "region": call.region, "status": None}
+                     "region": call.region, "status": None, "error_code": None,
+                     "client_token": call.params.get("ClientToken"),
+                     "dry_run": call.params.get("DryRun", "").lower() == "true"}
             self._entries.append(entry)
             return entry
+
+    @staticmethod
+    def answered(entry: dict, body) -> list[bytes] | object:
+        """The answer passed through; an error answer's code noted in `entry` on the way."""
+        status = entry.get("status")
+        if not isinstance(status, int) or status < 400:
+            return body
+        data = b"".join(body)
+        entry["error_code"] = error_code(data)
+        return [data]
 
     def entries(self) -> list[dict]:
         with self._lock:

@@ -10,17 +10,16 @@ from __future__ import annotations
 import io
 import json
 import logging
-import re
 import shutil
 import socket
 import threading
 import time
-import uuid
 from pathlib import Path
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from . import disk_release
 from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
 from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
 from .autoscaling import AutoScaling
@@ -29,9 +28,11 @@ from .ratelimit import RequestLimits
 from .control import fault_response, json_response
 from .disks import DiskStore
 from .ec2 import EC2Layer
+from .ec2api import CONTROL as API_CONTROL, ApiRules
 from .errors import EC2Error, ec2_error_xml
 from .faults import FaultBook
 from .kms_access import create_grant_answer
+from .gateway import Gateway
 from .profiles import Profile
 from .runtime import runtime_factory
 from .scheduler import Scheduler
@@ -53,7 +54,9 @@ class LocalCloud:
         self.limits = RequestLimits() if profile.throttles else None
         self.scheduler = Scheduler(self.lock, self.faults)
         self.disks = DiskStore(state_dir)
+        self.gateway = Gateway(self)   # what instances reach from inside (VPC routes, BPA)
         self.ec2 = EC2Layer(self)
+        self.api = ApiRules(self)
         self.autoscaling = AutoScaling(self)
         self.seeds: list[SeedAmi] = []
         self._regions: set[str] = set()
@@ -100,6 +103,9 @@ class LocalCloud:
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
         call = parse_call(environ, body)
+        refused = self.gateway.refused(environ, call)
+        if refused is not None:   # never reaches AWS: no call-log entry either
+            return self.gateway.blackhole(environ, refused)
         entry = self.calls.record(call)
         if call.service == "s3" and body and environ.get("REQUEST_METHOD") == "PUT":
             # curl --data-binary sends application/x-www-form-urlencoded; S3 stores the bytes as
@@ -114,10 +120,11 @@ class LocalCloud:
             entry["throttled"] = True
             status, headers, payload = fault_response(call, "throttle")
             recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
-            return [payload]
-        kinds = ("throttle", "500", "503", "capacity", "delay", "drop")
+            return self.calls.answered(entry, [payload])
+        launch_errors = ("capacity", "capacity-host", "instance-limit", "vcpu-limit")
+        kinds = ("throttle", "500", "503", "delay", "drop") + launch_errors
         if call.params.get("DryRun", "").lower() == "true":
-            kinds = tuple(k for k in kinds if k != "capacity")   # a DryRun asks about permissions only
+            kinds = tuple(k for k in kinds if k not in launch_errors)   # a DryRun asks about permissions only
         fault = self.faults.take(call.action, kinds)
         if fault is not None:
             if fault.kind == "delay":
@@ -129,25 +136,26 @@ class LocalCloud:
             else:
                 status, headers, payload = fault_response(call, fault.kind)
                 recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
-                return [payload]
+                return self.calls.answered(entry, [payload])
         if call.service in ("ec2", "ssm", "autoscaling"):
             self.ensure_region(call.region)
         if call.service == "ec2":
-            return self._ec2(environ, recording_start_response, call)
+            return self.calls.answered(entry, self._ec2(environ, recording_start_response, call))
         if call.service == "autoscaling":
-            return self.autoscaling.handle(environ, recording_start_response, call)
+            return self.calls.answered(entry, self.autoscaling.handle(environ, recording_start_response, call))
         refused = create_grant_answer(environ, call)   # KMS CreateGrant: key policy, DryRun
         if refused is not None:
             status, headers, payload = refused
             recording_start_response(status, headers + [("Content-Length", str(len(payload)))])
-            return [payload]
-        return self.moto(environ, recording_start_response)
+            return self.calls.answered(entry, [payload])
+        return self.calls.answered(entry, self.moto(environ, recording_start_response))
 
     def _ec2(self, environ, start_response, call):
         with self.lock:
             backend = ec2_backend(call.region)
             try:
-                answer = self.ec2.handle(backend, call)
+                answer = self.api.before(backend, call, lambda query: self._moto_query(environ, query)) \
+                    or self.ec2.handle(backend, call)
             except EC2Error as e:
                 return self._respond(start_response, e.status, e.body())
             except Exception as e:   # moto's own errors (InvalidInstanceID.NotFound, …) as moto words them
@@ -159,9 +167,6 @@ class LocalCloud:
                                      ec2_error_xml(code, getattr(e, "message", str(e))))
             if answer is not None:
                 return self._respond(start_response, 200, answer)
-            repeated = self._repeated_run(environ, call, backend)
-            if repeated is not None:
-                return self._respond(start_response, 200, repeated)
             known = {i.id for i in backend.all_instances()}
             captured: dict = {}
 
@@ -172,29 +177,16 @@ class LocalCloud:
             if captured.get("status", "").startswith("200"):
                 self.ec2.after(backend, call, known)
                 payload = self.ec2.decorate(backend, call, payload)
+                self.api.after(backend, call, payload)
             headers = [(k, v) for k, v in captured["headers"] if k.lower() != "content-length"]
             start_response(captured["status"], headers + [("Content-Length", str(len(payload)))])
             return [payload]
 
-    def _repeated_run(self, environ, call, backend) -> bytes | None:
-        """RunInstances with a ClientToken already used answers the same instances (EC2's
-        idempotency; moto would launch again)."""
-        token = call.params.get("ClientToken")
-        if call.action != "RunInstances" or not token:
-            return None
-        ids = [i.id for i in backend.all_instances() if i.client_token == token]
-        if not ids:
-            return None
-        query = "Action=DescribeInstances&Version=2016-11-15&" + "&".join(
-            f"InstanceId.{n}={iid}" for n, iid in enumerate(ids, 1))
+    def _moto_query(self, environ, query: str) -> str:
+        """moto's answer to an EC2 Query request made on the side (e.g. DescribeInstances)."""
         inner = dict(environ, CONTENT_LENGTH=str(len(query)))
         inner["wsgi.input"] = io.BytesIO(query.encode())
-        payload = b"".join(self.moto(inner, lambda status, headers, exc_info=None: None)).decode()
-        match = re.search(r"<reservationSet><item>(.*)</item></reservationSet>", payload, re.S)
-        if match is None:
-            return None
-        return ('<?xml version="1.0" encoding="UTF-8"?>\n<RunInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/">'
-                f"<requestId>{uuid.uuid4()}</requestId>{match.group(1)}</RunInstancesResponse>").encode()
+        return b"".join(self.moto(inner, lambda status, headers, exc_info=None: None)).decode()
 
     @staticmethod
     def _respond(start_response, status: int, body: bytes):
@@ -240,10 +232,33 @@ class LocalCloud:
         if what == "instances" and method == "GET":
             with self.lock:
                 return json_response(start_response, "200 OK", self.ec2.describe_runtimes())
+        if what in API_CONTROL:
+            return self._api_control(environ, start_response, method, what)
         if what == "health":
             return json_response(start_response, "200 OK", {"ok": True, "profile": self.profile.name,
                                                             "instances": self.runtime_kind})
         return json_response(start_response, "404 Not Found", {"error": f"no control endpoint {method} /_localcloud/{what}"})
+
+    def _api_control(self, environ, start_response, method: str, what: str):
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        try:
+            spec = json.loads(environ["wsgi.input"].read(length) or b"{}") if length else {}
+            if not isinstance(spec, dict):
+                raise ValueError("the body must be a JSON object")
+            with self.lock:
+                status, payload = self.api.control(self._backend_for, method, what, spec)
+        except (ValueError, TypeError) as e:
+            return json_response(start_response, "400 Bad Request", {"error": str(e)})
+        except Exception as e:   # moto's NotFound for an unknown instance id
+            code = getattr(e, "error_type", None) or getattr(e, "code", None)
+            if not isinstance(code, str):
+                raise
+            return json_response(start_response, "400 Bad Request", {"error": f"{code}: {getattr(e, 'message', e)}"})
+        return json_response(start_response, status, payload)
+
+    def _backend_for(self, region: str):
+        self.ensure_region(region)
+        return ec2_backend(region)
 
     # background -------------------------------------------------------------------------
     def _monitor(self) -> None:
@@ -253,6 +268,7 @@ class LocalCloud:
                     for region in self._regions:
                         self.ec2.check_self_shutdowns(ec2_backend(region))
                         self.autoscaling.check_health(region)
+                        self.ec2.busy.poll(ec2_backend(region))
             except Exception:
                 log.exception("monitor")
 
@@ -261,6 +277,9 @@ class LocalCloud:
         self._closed.set()
         self.scheduler.close()
         self.ec2.shutdown()
+        busy = disk_release.drain(20)
+        if busy:
+            log.error("loop devices still busy at close: %s", ", ".join(busy))
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 

@@ -13,8 +13,29 @@ def json_response(start_response, status: str, payload) -> list[bytes]:
     return [body]
 
 
+# Launch errors of the faults capacity-host, instance-limit, vcpu-limit: (status, code, message).
+# Codes and wording from "Error codes for the Amazon EC2 API"
+# (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/errors-overview.html); the page gives no
+# HTTP status for InsufficientCapacityOnHost: 400 is this cloud's choice, kept here.
+LAUNCH_ERRORS = {
+    "capacity-host": ("400 Bad Request", "InsufficientCapacityOnHost",
+                      "There is not enough capacity on the host to launch or start the instance."),
+    "instance-limit": ("400 Bad Request", "InstanceLimitExceeded",
+                       "You have requested more instances (1) than your current instance limit of 0 allows "
+                       "for the specified instance type. Please visit http://aws.amazon.com/contact-us/ec2-request "
+                       "to request an adjustment to this limit."),
+    "vcpu-limit": ("400 Bad Request", "VcpuLimitExceeded",
+                   "You have requested more vCPU capacity than your current vCPU limit of 0 allows for the "
+                   "instance bucket that the specified instance type belongs to. Please visit "
+                   "http://aws.amazon.com/contact-us/ec2-request to request an adjustment to this limit."),
+}
+
+
 def fault_response(call: Call, kind: str) -> tuple[str, list[tuple[str, str]], bytes]:
     """The answer AWS gives for a throttled call or a server error, in the service's protocol."""
+    if kind in LAUNCH_ERRORS:
+        status, code, message = LAUNCH_ERRORS[kind]
+        return status, [("Content-Type", "text/xml")], ec2_error_xml(code, message)
     if kind == "capacity":
         if call.service == "ec2":
             return "500 Internal Server Error", [("Content-Type", "text/xml")], ec2_error_xml(

@@ -17,7 +17,8 @@ from typing import Callable
 
 from moto.ec2.models.instances import InstanceState
 
-from . import ec2_kms, ec2rules, ec2xml
+from . import ec2_kms, ec2rules, ec2xml, instance_store, publicip, statereason
+from .busy_detach import BusyDetach
 from .calls import Call
 from .devices import is_nitro
 from .disks import DiskStore, first_partition, install_public_key
@@ -25,7 +26,6 @@ from .ec2_volumes import VolumeActions
 from .runtime import InstanceRuntime, LaunchSpec, Volume
 
 log = logging.getLogger("localcloud.ec2")
-CONSOLE_LIMIT = 64 * 1024   # GetConsoleOutput returns the last 64 KB
 
 
 @dataclass
@@ -57,7 +57,10 @@ class EC2Layer(VolumeActions):
             "StartInstances": self._start, "StopInstances": self._stop,
             "TerminateInstances": self._terminate, "AttachVolume": self._attach,
             "DetachVolume": self._detach, "GetConsoleOutput": self._console,
+            "DescribeVpcBlockPublicAccessOptions": cloud.gateway.bpa.describe,
+            "ModifyVpcBlockPublicAccessOptions": cloud.gateway.bpa.modify,
         }
+        self.busy = BusyDetach(self)   # DetachVolume of a volume still mounted inside
 
     # entry points ------------------------------------------------------------------
     def handle(self, backend, call: Call) -> bytes | None:
@@ -162,7 +165,10 @@ class EC2Layer(VolumeActions):
         return LaunchSpec(instance_id=instance.id,
                           root=Volume(root.volume_id, self.disks.volume(root.volume_id), instance.root_device_name),
                           volumes=others, user_data=rec.user_data, console_log=rec.console,
-                          cloud_endpoint=self.cloud.endpoint, nitro=is_nitro(instance.instance_type))
+                          cloud_endpoint=self.cloud.endpoint, nitro=is_nitro(instance.instance_type),
+                          network=self.cloud.gateway.network_for(instance),
+                          instance_store=instance_store.disks_for(instance.ec2_backend, instance.instance_type,
+                                                                  instance.id, rec.workdir))
 
     def _halt(self, instance, rec: InstanceRecord, delay: float, action: str, final: Callable[[], None],
               force: bool) -> None:
@@ -199,34 +205,53 @@ class EC2Layer(VolumeActions):
         for instance in instances:
             prev = instance.state
             if prev == "stopped":
-                instance.start()
-                if not ec2_kms.refuse_launch(self, instance, call, "stopped"):
-                    self._boot(instance, self._record(instance), self.cloud.profile.start, "StartInstances")
+                self.start_now(instance, "StartInstances", call)
             changes.append((instance.id, prev, instance.state))
         return ec2xml.state_changes("StartInstances", changes)
+
+    def start_now(self, instance, action: str, call: Call | None = None) -> None:
+        """A stopped instance starts: StartInstances (`call`, whose caller must be able to use the
+        volumes' KMS keys), or EC2 itself for a Spot Instance."""
+        instance.start()
+        publicip.after_start(instance.ec2_backend, instance)
+        if call is not None and ec2_kms.refuse_launch(self, instance, call, "stopped"):
+            return
+        self._boot(instance, self._record(instance), self.cloud.profile.start, action)
 
     def _stop(self, backend, call: Call) -> bytes:
         instances = backend.get_multi_instances_by_id(_ids(call.params, "InstanceId"))
         for instance in instances:
             ami = backend.amis.get(instance.image_id)
             ec2rules.check_stop(instance, getattr(ami, "root_device_type", "ebs"))
+        reasons = {i.id: statereason.stop_reason(i, call.params) for i in instances}
         force = call.params.get("Force", "").lower() == "true"
         changes = []
         for instance in instances:
             prev = instance.state
             if prev == "running":
-                self._stop_instance(instance, "StopInstances", force)
+                self._stop_instance(instance, "StopInstances", force, reasons[instance.id])
             changes.append((instance.id, prev, instance.state))
         return ec2xml.state_changes("StopInstances", changes)
 
-    def _stop_instance(self, instance, action: str, force: bool = False) -> None:
+    def _stop_instance(self, instance, action: str, force: bool = False,
+                       reason: tuple[str, str] = statereason.USER_SHUTDOWN) -> None:
         instance._state = InstanceState("stopping", 64)
+        statereason.set_reason(instance, reason)
 
         def final() -> None:
             if instance.state == "stopping":
                 instance.stop()
+                statereason.set_reason(instance, reason)   # moto's stop() says UserInitiatedShutdown
+                publicip.after_stop(instance.ec2_backend, instance)
 
         self._halt(instance, self._record(instance), self.cloud.profile.stop, action, final, force)
+
+    def stop_with_reason(self, instance, action: str, reason: tuple[str, str]) -> None:
+        """EC2 itself stops a running instance (a Spot interruption)."""
+        self._stop_instance(instance, action, False, reason)
+
+    def terminate_now(self, backend, instance, action: str) -> None:
+        self._terminate_instance(backend, instance, action)
 
     def _terminate(self, backend, call: Call) -> bytes:
         instances = backend.get_multi_instances_by_id(_ids(call.params, "InstanceId"))
@@ -264,17 +289,13 @@ class EC2Layer(VolumeActions):
             if instance.instance_initiated_shutdown_behavior == "terminate":
                 self._terminate_instance(backend, instance, "InstanceInitiatedShutdown")
             else:
-                self._stop_instance(instance, "InstanceInitiatedShutdown")
+                self._stop_instance(instance, "InstanceInitiatedShutdown", reason=statereason.INSTANCE_SHUTDOWN)
 
     def _console(self, backend, call: Call) -> bytes:
         instance = backend.get_instance(call.params.get("InstanceId", ""))
         rec = self.records.get(instance.id)
-        text = b""
-        if rec is not None and rec.console.exists():
-            with open(rec.console, "rb") as f:
-                f.seek(max(0, rec.console.stat().st_size - CONSOLE_LIMIT))
-                text = f.read()
-        return ec2xml.console_output(instance.id, text)
+        return self.cloud.api.console.output(instance, rec.console if rec else None,
+                                             call.params.get("Latest", "").lower() == "true")
 
     def describe_runtimes(self) -> list[dict]:
         """GET /_localcloud/instances: where each instance runs and its ssh port, if any."""

@@ -4,12 +4,14 @@
 - Its root volume is at the AMI's root device name (moto puts it at /dev/sda1 always) and
   remembers the AMI's snapshot, so the cloud can give it a copy of the AMI's image.
 - Every change of an instance's state is logged with its wall-clock time (GET
-  /_localcloud/transitions), so a benchmark can measure downtime without polling.
+  /_localcloud/transitions), so a benchmark can measure downtime without polling, and told to
+  the listeners added with `on_state_change` (console.py posts the console output at transitions).
 """
 from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 from moto.ec2.models.instances import Instance, InstanceState
 
@@ -17,6 +19,12 @@ _original_init = Instance.__init__
 _original_setattr = Instance.__setattr__
 _transitions: list[dict] = []
 _transitions_lock = threading.Lock()
+_listeners: list[Callable[[object, str], None]] = []
+
+
+def on_state_change(listener: Callable[[object, str], None]) -> None:
+    """listener(instance, new state name) after every change of an instance's state."""
+    _listeners.append(listener)
 
 
 def transitions() -> list[dict]:
@@ -33,6 +41,10 @@ def _log_state(instance) -> None:
         last = next((t for t in reversed(_transitions) if t["instance_id"] == instance.id), None)
         if last is None or last["state"] != state.name:
             _transitions.append({"time": time.time(), "instance_id": instance.id, "state": state.name})
+        else:
+            return
+    for listener in list(_listeners):
+        listener(instance, state.name)
 
 
 def _setattr(self, name: str, value) -> None:

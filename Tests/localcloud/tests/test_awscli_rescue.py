@@ -75,7 +75,7 @@ umount /mnt/target && echo rescued-ok
     assert "VolumeInUse" in aws("attach-volume", "--volume-id", root, "--instance-id", tid,
                                 "--device", root_device, ok=False)
     deadline = time.monotonic() + 60
-    while "rescued-ok" not in (out := aws("get-console-output", "--instance-id", rescue).get("Output", "")):
+    while "rescued-ok" not in (out := aws("get-console-output", "--instance-id", rescue, "--latest").get("Output", "")):
         assert time.monotonic() < deadline, out
         time.sleep(0.5)
     assert "target says: debian" in out

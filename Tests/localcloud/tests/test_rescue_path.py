@@ -58,7 +58,7 @@ curl -fsS -X PUT --data-binary @/run/report.json '{put}' && echo report-uploaded
     ec2.attach_volume(VolumeId=volume, InstanceId=rescue, Device="/dev/sdf")
 
     deadline = time.monotonic() + 60
-    while "report-uploaded" not in (out := ec2.get_console_output(InstanceId=rescue).get("Output", "")):
+    while "report-uploaded" not in (out := ec2.get_console_output(InstanceId=rescue, Latest=True).get("Output", "")):
         assert time.monotonic() < deadline, out
         time.sleep(0.5)
     report = json.loads(s3.get_object(Bucket="keyrescue-test-path", Key="report")["Body"].read())

@@ -23,3 +23,9 @@ extension SpotInstanceRequest {
         self.init(spotInstanceRequestId: spotInstanceRequestId, type: nil, state: nil, instanceInterruptionBehavior: nil, instanceId: nil)
     }
 }
+
+extension SecurityGroup {
+    public init(groupId: String, groupName: String, vpcId: String? = nil, tags: [Tag] = []) {
+        self.init(groupId: groupId, groupName: groupName, vpcId: vpcId, ingressRuleCount: 0, tags: tags)
+    }
+}

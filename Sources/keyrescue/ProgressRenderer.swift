@@ -1,22 +1,23 @@
 import Foundation
 import Glibc
+import RescueController
 
 /// Renders ProgressEvents: on a terminal one live line per step with elapsed seconds; plain
 /// timestamped lines when piped; one JSON object per line with `--json`.
-public final class ProgressRenderer: @unchecked Sendable {
-    public enum Mode: Sendable { case terminal, plain, json }
-    public let mode: Mode
+final class ProgressRenderer: @unchecked Sendable {
+    enum Mode: Sendable { case terminal, plain, json }
+    let mode: Mode
     private let started = Date()
     private let lock = NSLock()
     private var liveLine = false
 
-    public init(mode: Mode) { self.mode = mode }
+    init(mode: Mode) { self.mode = mode }
 
-    public static func forStdout(json: Bool) -> ProgressRenderer {
+    static func forStdout(json: Bool) -> ProgressRenderer {
         ProgressRenderer(mode: json ? .json : (isatty(1) == 1 ? .terminal : .plain))
     }
 
-    public func handle(_ event: ProgressEvent) {
+    func handle(_ event: ProgressEvent) {
         lock.lock()
         defer { lock.unlock() }
         switch mode {
@@ -27,7 +28,7 @@ public final class ProgressRenderer: @unchecked Sendable {
     }
 
     /// Any other JSON object on the same stream (the summary, an error).
-    public func emitJSON(_ object: [String: Any]) {
+    func emitJSON(_ object: [String: Any]) {
         var object = object
         object["t"] = String(format: "%.1f", Date().timeIntervalSince(started))
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]) else { return }

@@ -1,6 +1,0 @@
-import AWSKit
-import Testing
-
-@Test func userAgentNamesTheProject() {
-    #expect(AWSKit.userAgent.hasPrefix("keyrescue/"))
-}

@@ -1,6 +1,0 @@
-import RescueController
-import Testing
-
-@Test func controllerUsesAWSKitUserAgent() {
-    #expect(Controller.userAgent.hasPrefix("keyrescue/"))
-}
