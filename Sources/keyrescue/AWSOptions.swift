@@ -32,6 +32,10 @@ struct AWSOptions: ParsableArguments {
                 dependencies: AWSConfigDependencies(
                     transport: transport, roleAssumer: STSClient(client: assumerService)))
             _ = try await config.credentialProvider.credentials()
+        } catch let error as AWSError where error.isConfigurationFailure {
+            // A profile, region or endpoint that cannot be resolved says its own next step.
+            throw ControllerError.badInput(
+                error.description, next: "\(error.next ?? "fix the AWS configuration"); nothing was changed")
         } catch {
             throw ControllerError.credentialsMissing("\(error)")
         }

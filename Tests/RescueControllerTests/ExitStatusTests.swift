@@ -31,8 +31,10 @@ import Testing
         Row(
             name: "an unreadable key file", error: ControllerError.badInput("cannot read k: No such file", next: "x"),
             status: .badInput),
-        Row(name: "no credentials anywhere", error: CredentialError("no AWS credentials found"), status: .badInput),
-        Row(name: "a broken configuration", error: AWSConfigError("profile x not found"), status: .badInput),
+        Row(
+            name: "no credentials anywhere", error: AWSError.noCredentials(looked: ["the environment"]),
+            status: .badInput),
+        Row(name: "a broken configuration", error: AWSError.configuration("profile x not found"), status: .badInput),
         Row(name: "credentials AWS rejects", error: aws("InvalidClientTokenId", status: 403), status: .badInput),
         Row(name: "an expired session", error: aws("ExpiredToken", status: 400), status: .badInput),
         Row(
@@ -118,7 +120,7 @@ import Testing
 
     @Test func missingCredentialsSayWhereItLookedAndWhatToRun() {
         let text = Exit.explain(
-            CredentialError("no AWS credentials found. Looked in: the environment; ~/.aws/credentials"),
+            AWSError.noCredentials(looked: ["the environment", "~/.aws/credentials"]),
             phase: .beforeChange)
         #expect(text.contains("Looked in: the environment; ~/.aws/credentials"))
         #expect(text.contains("aws configure") && text.contains("aws sso login"))

@@ -16,7 +16,8 @@ public struct ServiceClient: Sendable {
     let logger: Logger
 
     public init(
-        service: String, endpoint: URL, region: String, credentials: any CredentialProvider, transport: any HTTPTransport,
+        service: String, endpoint: URL, region: String, credentials: any CredentialProvider,
+        transport: any HTTPTransport,
         retry: RetryPolicy = RetryPolicy(), quota: RetryQuota = RetryQuota(), clock: any AWSClock = SystemClock(),
         logger: Logger = Logger(label: "keyrescue.awskit", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
@@ -47,7 +48,7 @@ public struct ServiceClient: Sendable {
     }
 
     /// Signs and sends `request`, retrying in the standard mode. Returns a 2xx response or throws
-    /// `AWSError` (service said no) or `TransportError` (nothing came back).
+    /// an `AWSError`: the service said no, or nothing came back (`isTransportFailure`).
     public func execute(
         _ request: HTTPRequest, action: String, idempotency: Idempotency = .idempotent,
         payload: SigV4Signer.Payload = .signed, signed: Bool = true
@@ -70,22 +71,25 @@ public struct ServiceClient: Sendable {
             switch outcome {
             case .success(let response):
                 quota.release(spent)
-                logger.debug("\(service) \(action): HTTP \(response.status), request id \(Self.requestId(response) ?? "none")")
+                logger.debug(
+                    "\(service) \(action): HTTP \(response.status), request id \(Self.requestId(response) ?? "none")")
                 return response
             case .failure(let error):
                 // A throttling answer means the service refused the call before doing anything, so
                 // even a call without a client token is safe to send again; a 5xx or a reset is not.
                 let refusedUnrun = (error as? AWSError)?.isThrottling == true
                 guard idempotency.mayRetry || refusedUnrun, attempt < retry.maxAttempts,
-                      case .retry(let timeout) = RetryClassifier.classify(error),
-                      let cost = quota.acquire(timeout: timeout)
+                    case .retry(let timeout) = RetryClassifier.classify(error),
+                    let cost = quota.acquire(timeout: timeout)
                 else {
                     logger.debug("\(service) \(action): \(Self.short(error)), giving up after \(attempt) attempt(s)")
                     throw Self.annotate(error, attempts: attempt)
                 }
                 spent += cost
                 let delay = retry.backoff(afterAttempt: attempt)
-                logger.info("\(service) \(action): \(Self.short(error)); retry \(attempt + 1)/\(retry.maxAttempts) in \(String(format: "%.1f", delay)) s")
+                logger.info(
+                    "\(service) \(action): \(Self.short(error)); retry \(attempt + 1)/\(retry.maxAttempts) in \(String(format: "%.1f", delay)) s"
+                )
                 try await clock.sleep(seconds: delay)
                 attempt += 1
             }
@@ -99,12 +103,13 @@ public struct ServiceClient: Sendable {
 
     static func annotate(_ error: any Error, attempts: Int) -> any Error {
         if var error = error as? AWSError { error.attempts = attempts; return error }
-        if var error = error as? TransportError { error.attempts = attempts; return error }
         return error
     }
 
     static func short(_ error: any Error) -> String {
-        if let error = error as? AWSError { return "\(error.code) (HTTP \(error.httpStatus), request id \(error.requestId ?? "none"))" }
+        if let error = error as? AWSError, error.isServiceAnswer {
+            return "\(error.code) (HTTP \(error.httpStatus), request id \(error.requestId ?? "none"))"
+        }
         return "\(error)"
     }
 
@@ -119,7 +124,8 @@ public struct ServiceClient: Sendable {
         while text.hasSuffix("/") { text.removeLast() }
         text += path.hasPrefix("/") ? path : "/" + path
         let items = query.map { name, value in
-            value.map { "\(QueryParameters.encode(name))=\(QueryParameters.encode($0))" } ?? QueryParameters.encode(name)
+            value.map { "\(QueryParameters.encode(name))=\(QueryParameters.encode($0))" }
+                ?? QueryParameters.encode(name)
         }
         if !items.isEmpty { text += "?" + items.joined(separator: "&") }
         return URL(string: text) ?? endpoint
@@ -128,7 +134,9 @@ public struct ServiceClient: Sendable {
 
 extension ServiceClient {
     /// A query-protocol call (EC2, STS): form POST, XML answer.
-    func query(_ action: String, version: String, _ params: QueryParameters, idempotency: Idempotency = .idempotent) async throws -> XMLElement {
+    func query(_ action: String, version: String, _ params: QueryParameters, idempotency: Idempotency = .idempotent)
+        async throws -> XMLElement
+    {
         let request = HTTPRequest(
             method: "POST", url: url(),
             headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
@@ -142,11 +150,19 @@ extension ServiceClient {
         let data = try JSONSerialization.data(withJSONObject: body, options: [.sortedKeys])
         let request = HTTPRequest(
             method: "POST", url: url(),
-            headers: [HTTPHeader("Content-Type", "application/x-amz-json-1.1"), HTTPHeader("X-Amz-Target", "\(targetPrefix).\(action)")],
+            headers: [
+                HTTPHeader("Content-Type", "application/x-amz-json-1.1"),
+                HTTPHeader("X-Amz-Target", "\(targetPrefix).\(action)"),
+            ],
             body: data)
         let response = try await execute(request, action: action)
-        guard let object = try? JSONSerialization.jsonObject(with: response.body.isEmpty ? Data("{}".utf8) : response.body) as? [String: Any] else {
-            throw AWSError(code: "MalformedResponse", message: "the answer is not a JSON object", httpStatus: response.status, service: service, action: action)
+        guard
+            let object = try? JSONSerialization.jsonObject(
+                with: response.body.isEmpty ? Data("{}".utf8) : response.body) as? [String: Any]
+        else {
+            throw AWSError(
+                code: "MalformedResponse", message: "the answer is not a JSON object", httpStatus: response.status,
+                service: service, action: action)
         }
         return object
     }
@@ -154,8 +170,10 @@ extension ServiceClient {
     static func xml(_ response: HTTPResponse, service: String, action: String) throws -> XMLElement {
         guard let root = XMLElement.parse(response.body) else {
             throw AWSError(
-                code: "MalformedResponse", message: "the answer is not XML: \(String(decoding: response.body.prefix(200), as: UTF8.self))",
-                requestId: response.header("x-amzn-RequestId"), httpStatus: response.status, service: service, action: action)
+                code: "MalformedResponse",
+                message: "the answer is not XML: \(String(decoding: response.body.prefix(200), as: UTF8.self))",
+                requestId: response.header("x-amzn-RequestId"), httpStatus: response.status, service: service,
+                action: action)
         }
         return root
     }

@@ -60,26 +60,31 @@ public enum AWSConfigResolver {
         let profileName = nonEmpty(options.profile) ?? envProfile ?? "default"
         let profileKeys = profiles.merged(profileName)
 
-        let planner = CredentialPlanner(profiles: profiles, environment: env, configPath: configPath, credentialsPath: credentialsPath)
+        let planner = CredentialPlanner(
+            profiles: profiles, environment: env, configPath: configPath, credentialsPath: credentialsPath)
         let plan = try planner.plan(
             profile: profileName, profileGivenOnCommandLine: nonEmpty(options.profile) != nil,
             profileNamedExplicitly: nonEmpty(options.profile) != nil || envProfile != nil)
-        let region = try await resolveRegion(options: options, environment: env, profile: profileKeys, profileName: profileName, dependencies: dependencies)
+        let region = try await resolveRegion(
+            options: options, environment: env, profile: profileKeys, profileName: profileName,
+            dependencies: dependencies)
 
         var commandLine: URL?
         if let text = nonEmpty(options.endpointURL) {
             guard let url = URL(string: text), url.scheme != nil, url.host != nil else {
-                throw AWSConfigError("--endpoint-url \"\(text)\" is not a URL")
+                throw AWSError.configuration("--endpoint-url \"\(text)\" is not a URL")
             }
             commandLine = url
         }
         let services = profileKeys["services"].flatMap { profiles.services[$0] }
-        let endpoints = try AWSEndpoints.resolve(region: region, commandLine: commandLine, environment: env, profile: profileKeys, services: services)
+        let endpoints = try AWSEndpoints.resolve(
+            region: region, commandLine: commandLine, environment: env, profile: profileKeys, services: services)
         let factory = CredentialProviderFactory(
             environment: env, home: home, region: region, endpoints: endpoints, dependencies: dependencies,
             placesLooked: planner.placesLooked(profile: profileName))
         return ResolvedAWSConfig(
-            profileName: profileName, region: region, credentialProvider: try factory.provider(for: plan, topLevel: true),
+            profileName: profileName, region: region,
+            credentialProvider: try factory.provider(for: plan, topLevel: true),
             credentialPlan: plan, endpoints: endpoints,
             caBundle: expand(env["AWS_CA_BUNDLE"], home: home) ?? expand(profileKeys["ca_bundle"], home: home))
     }
@@ -89,17 +94,23 @@ public enum AWSConfigResolver {
         options: AWSConfigOptions, environment env: [String: String], profile: [String: String], profileName: String,
         dependencies: AWSConfigDependencies
     ) async throws -> String {
-        if let region = nonEmpty(options.region) ?? nonEmpty(env["AWS_REGION"]) ?? nonEmpty(env["AWS_DEFAULT_REGION"]) ?? nonEmpty(profile["region"]) {
+        if let region = nonEmpty(options.region) ?? nonEmpty(env["AWS_REGION"]) ?? nonEmpty(env["AWS_DEFAULT_REGION"])
+            ?? nonEmpty(profile["region"])
+        {
             return region
         }
         let looked = "--region, AWS_REGION, AWS_DEFAULT_REGION, region in profile \"\(profileName)\""
         guard let imds = try IMDSClient.fromEnvironment(env, transport: dependencies.transport) else {
-            throw AWSConfigError("no region: set one with \(looked) (instance metadata is disabled)")
+            throw AWSError.configuration(
+                "no region: set one with \(looked) (instance metadata is disabled)",
+                next: "pass --region REGION, or `aws configure set region REGION`")
         }
         do {
             return try await imds.region()
         } catch {
-            throw AWSConfigError("no region: set one with \(looked); instance metadata failed too: \(error)")
+            throw AWSError.configuration(
+                "no region: set one with \(looked); instance metadata failed too: \(error)",
+                next: "pass --region REGION, or `aws configure set region REGION`")
         }
     }
 
@@ -107,7 +118,7 @@ public enum AWSConfigResolver {
     static func load(_ path: String) throws -> AWSConfigFile {
         guard FileManager.default.fileExists(atPath: path) else { return AWSConfigFile() }
         guard let data = FileManager.default.contents(atPath: path) else {
-            throw AWSConfigError("cannot read \(path)")
+            throw AWSError.configuration("cannot read \(path)")
         }
         return AWSConfigFile.parse(String(decoding: data, as: UTF8.self))
     }

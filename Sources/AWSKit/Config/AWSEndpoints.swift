@@ -26,7 +26,9 @@ public struct AWSEndpoints: Sendable, Equatable {
         profile: [String: String], services: [String: String]?
     ) throws -> AWSEndpoints {
         var endpoints = AWSEndpoints(region: region, commandLine: commandLine)
-        let ignore = (env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] ?? profile["ignore_configured_endpoint_urls"])?.lowercased() == "true"
+        let ignore =
+            (env["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS"] ?? profile["ignore_configured_endpoint_urls"])?.lowercased()
+            == "true"
         if ignore { return endpoints }
         for (name, value) in env where name.hasPrefix("AWS_ENDPOINT_URL_") && !value.isEmpty {
             let key = String(name.dropFirst("AWS_ENDPOINT_URL_".count)).lowercased()
@@ -36,14 +38,19 @@ public struct AWSEndpoints: Sendable, Equatable {
             let service = String(key.dropLast(".endpoint_url".count)).lowercased()
             endpoints.perServiceProfile[service] = try url(value, from: "services section, \(service)")
         }
-        if let value = env["AWS_ENDPOINT_URL"], !value.isEmpty { endpoints.globalEnvironment = try url(value, from: "AWS_ENDPOINT_URL") }
-        if let value = profile["endpoint_url"], !value.isEmpty { endpoints.globalProfile = try url(value, from: "the profile's endpoint_url") }
+        if let value = env["AWS_ENDPOINT_URL"], !value.isEmpty {
+            endpoints.globalEnvironment = try url(value, from: "AWS_ENDPOINT_URL")
+        }
+        if let value = profile["endpoint_url"], !value.isEmpty {
+            endpoints.globalProfile = try url(value, from: "the profile's endpoint_url")
+        }
         return endpoints
     }
 
     private static func url(_ text: String, from origin: String) throws -> URL {
-        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
-            throw AWSConfigError("\(origin) = \"\(text)\" is not an http(s) URL")
+        guard let url = URL(string: text), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil
+        else {
+            throw AWSError.configuration("\(origin) = \"\(text)\" is not an http(s) URL")
         }
         return url
     }
@@ -57,7 +64,9 @@ public struct AWSEndpoints: Sendable, Equatable {
     /// in another region than the configured one (SSO lives in `sso_region`).
     public func url(for service: String, region: String? = nil) -> URL {
         let key = Self.key(service)
-        if let url = commandLine ?? perServiceEnvironment[key] ?? perServiceProfile[key] ?? globalEnvironment ?? globalProfile {
+        if let url = commandLine ?? perServiceEnvironment[key] ?? perServiceProfile[key] ?? globalEnvironment
+            ?? globalProfile
+        {
             return url
         }
         return Self.defaultURL(for: service, region: region ?? self.region)
@@ -66,11 +75,12 @@ public struct AWSEndpoints: Sendable, Equatable {
     /// `https://ec2.eu-west-1.amazonaws.com`; SSO's portal and OIDC hosts; `.com.cn` in China.
     public static func defaultURL(for service: String, region: String) -> URL {
         let suffix = region.hasPrefix("cn-") ? "amazonaws.com.cn" : "amazonaws.com"
-        let host = switch key(service) {
-        case "sso": "portal.sso.\(region).\(suffix)"
-        case "sso_oidc": "oidc.\(region).\(suffix)"
-        default: "\(service.lowercased()).\(region).\(suffix)"
-        }
+        let host =
+            switch key(service) {
+            case "sso": "portal.sso.\(region).\(suffix)"
+            case "sso_oidc": "oidc.\(region).\(suffix)"
+            default: "\(service.lowercased()).\(region).\(suffix)"
+            }
         return URL(string: "https://\(host)") ?? URL(fileURLWithPath: "/")
     }
 }

@@ -42,17 +42,25 @@ struct CredentialPlanner {
     /// The CLI's order: environment keys (unless `--profile` was given), a role profile,
     /// web identity, SSO, credentials-file keys, credential_process, config-file keys, then
     /// container and instance metadata. Throws when nothing applies, naming every place.
-    func plan(profile name: String, profileGivenOnCommandLine: Bool, profileNamedExplicitly: Bool) throws -> CredentialPlan {
-        if !profileGivenOnCommandLine, let env = try environmentCredentials(for: "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY") {
+    func plan(profile name: String, profileGivenOnCommandLine: Bool, profileNamedExplicitly: Bool) throws
+        -> CredentialPlan
+    {
+        if !profileGivenOnCommandLine,
+            let env = try environmentCredentials(for: "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY")
+        {
             return .environment(env)
         }
         if profileNamedExplicitly && name != "default" && !profiles.exists(name) {
-            throw AWSConfigError("profile \"\(name)\" not found in \(configPath) ([profile \(name)]) or \(credentialsPath) ([\(name)])")
+            throw AWSError.configuration(
+                "profile \"\(name)\" not found in \(configPath) ([profile \(name)]) or \(credentialsPath) ([\(name)])",
+                next:
+                    "list the profiles with `aws configure list-profiles`, or create it with `aws configure --profile \(name)`"
+            )
         }
         if let plan = try profilePlan(name, visited: [], allowEnvironmentWebIdentity: true) { return plan }
         if containerConfigured { return .container }
         if !imdsDisabled { return .instanceMetadata }
-        throw AWSConfigError("no AWS credentials found. Looked in: " + placesLooked(profile: name).joined(separator: "; "))
+        throw AWSError.noCredentials(looked: placesLooked(profile: name))
     }
 
     var containerConfigured: Bool {
@@ -78,7 +86,8 @@ struct CredentialPlanner {
         let secret = environment["AWS_SECRET_ACCESS_KEY"] ?? ""
         if id.isEmpty && secret.isEmpty { return nil }
         guard !id.isEmpty, !secret.isEmpty else {
-            throw AWSConfigError("only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set: set both or neither")
+            throw AWSError.configuration(
+                "only one of AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY is set: set both or neither")
         }
         let token = environment["AWS_SESSION_TOKEN"].flatMap { $0.isEmpty ? nil : $0 }
         return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
@@ -86,7 +95,8 @@ struct CredentialPlanner {
 
     func staticKeys(_ keys: [String: String]?) -> Credentials? {
         guard let keys, let id = keys["aws_access_key_id"], let secret = keys["aws_secret_access_key"],
-              !id.isEmpty, !secret.isEmpty else { return nil }
+            !id.isEmpty, !secret.isEmpty
+        else { return nil }
         let token = keys["aws_session_token"].flatMap { $0.isEmpty ? nil : $0 }
         return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: token)
     }
@@ -95,27 +105,32 @@ struct CredentialPlanner {
     func profilePlan(_ name: String, visited: [String], allowEnvironmentWebIdentity: Bool) throws -> CredentialPlan? {
         let keys = profiles.merged(name)
         if let roleArn = keys["role_arn"], !roleArn.isEmpty,
-           keys["source_profile"] != nil || keys["credential_source"] != nil {
+            keys["source_profile"] != nil || keys["credential_source"] != nil
+        {
             return try rolePlan(name, keys: keys, roleArn: roleArn, visited: visited)
         }
         if allowEnvironmentWebIdentity, let file = environment["AWS_WEB_IDENTITY_TOKEN_FILE"], !file.isEmpty,
-           let roleArn = environment["AWS_ROLE_ARN"], !roleArn.isEmpty {
+            let roleArn = environment["AWS_ROLE_ARN"], !roleArn.isEmpty
+        {
             return .webIdentity(tokenFile: file, roleArn: roleArn, sessionName: environment["AWS_ROLE_SESSION_NAME"])
         }
         if let file = keys["web_identity_token_file"], !file.isEmpty {
             guard let roleArn = keys["role_arn"], !roleArn.isEmpty else {
-                throw AWSConfigError("profile \"\(name)\" has web_identity_token_file but no role_arn")
+                throw AWSError.configuration("profile \"\(name)\" has web_identity_token_file but no role_arn")
             }
             return .webIdentity(tokenFile: file, roleArn: roleArn, sessionName: keys["role_session_name"])
         }
         if let roleArn = keys["role_arn"], !roleArn.isEmpty {
-            throw AWSConfigError("profile \"\(name)\" has role_arn but neither source_profile nor credential_source")
+            throw AWSError.configuration(
+                "profile \"\(name)\" has role_arn but neither source_profile nor credential_source")
         }
         if keys["sso_session"] != nil || keys["sso_start_url"] != nil || keys["sso_account_id"] != nil {
             return .sso(try ssoPlan(name, keys: keys))
         }
         if let creds = staticKeys(profiles.credentialsProfiles[name]) { return .staticProfile(profile: name, creds) }
-        if let command = keys["credential_process"], !command.isEmpty { return .process(profile: name, command: command) }
+        if let command = keys["credential_process"], !command.isEmpty {
+            return .process(profile: name, command: command)
+        }
         if let creds = staticKeys(profiles.configProfiles[name]) { return .staticProfile(profile: name, creds) }
         return nil
     }

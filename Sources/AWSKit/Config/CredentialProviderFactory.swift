@@ -21,7 +21,8 @@ struct CredentialProviderFactory {
                 durationSeconds: role.durationSeconds, serialNumber: role.mfaSerial, region: region,
                 endpoint: endpoints.url(for: "sts"))
             let inner = AssumeRoleCredentialProvider(
-                request: request, source: try provider(for: sourcePlan), assumer: try assumer(for: "role_arn in profile \"\(role.profile)\""),
+                request: request, source: try provider(for: sourcePlan),
+                assumer: try assumer(for: "role_arn in profile \"\(role.profile)\""),
                 mfaPrompt: dependencies.mfaPrompt)
             return cached(inner)
         case .webIdentity(let file, let roleArn, let session):
@@ -36,17 +37,22 @@ struct CredentialProviderFactory {
                 roleName: sso.roleName, cacheDirectory: "\(home)/.aws/sso/cache",
                 oidcEndpoint: endpoints.url(for: "sso-oidc", region: sso.region),
                 portalEndpoint: endpoints.url(for: "sso", region: sso.region))
-            return cached(SSOCredentialProvider(profile: profile, transport: dependencies.transport, clock: dependencies.clock))
+            return cached(
+                SSOCredentialProvider(profile: profile, transport: dependencies.transport, clock: dependencies.clock))
         case .process(_, let command):
             return cached(ProcessCredentialProvider(command: command))
         case .container:
-            guard let container = try ContainerCredentialProvider.fromEnvironment(environment, transport: dependencies.transport) else {
-                throw AWSConfigError("container credentials need AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI")
+            guard
+                let container = try ContainerCredentialProvider.fromEnvironment(
+                    environment, transport: dependencies.transport)
+            else {
+                throw AWSError.configuration(
+                    "container credentials need AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI")
             }
             return cached(container)
         case .instanceMetadata:
             guard let client = try IMDSClient.fromEnvironment(environment, transport: dependencies.transport) else {
-                throw AWSConfigError("instance metadata is disabled by AWS_EC2_METADATA_DISABLED")
+                throw AWSError.configuration("instance metadata is disabled by AWS_EC2_METADATA_DISABLED")
             }
             let imds = IMDSCredentialProvider(client: client)
             // As the chain's last resort, a failure also says where else we looked.
@@ -60,7 +66,7 @@ struct CredentialProviderFactory {
 
     private func assumer(for what: String) throws -> any RoleAssumer {
         guard let assumer = dependencies.roleAssumer else {
-            throw AWSConfigError("\(what) needs STS, but no RoleAssumer was given to AWSConfigResolver")
+            throw AWSError.configuration("\(what) needs STS, but no RoleAssumer was given to AWSConfigResolver")
         }
         return assumer
     }
@@ -77,7 +83,7 @@ struct LastResortProvider: CredentialProvider, CustomStringConvertible {
         do {
             return try await inner.credentials()
         } catch {
-            throw CredentialError("no AWS credentials found. Looked in: \(placesLooked.joined(separator: "; ")). Instance metadata: \(error)")
+            throw AWSError.noCredentials(looked: placesLooked, detail: "Instance metadata: \(error)")
         }
     }
 

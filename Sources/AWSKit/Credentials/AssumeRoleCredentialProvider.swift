@@ -9,7 +9,9 @@ public struct AssumeRoleCredentialProvider: CredentialProvider, CustomStringConv
     let assumer: any RoleAssumer
     let mfaPrompt: MFAPrompt?
 
-    public init(request: AssumeRoleRequest, source: any CredentialProvider, assumer: any RoleAssumer, mfaPrompt: MFAPrompt?) {
+    public init(
+        request: AssumeRoleRequest, source: any CredentialProvider, assumer: any RoleAssumer, mfaPrompt: MFAPrompt?
+    ) {
         self.request = request
         self.source = source
         self.assumer = assumer
@@ -20,7 +22,8 @@ public struct AssumeRoleCredentialProvider: CredentialProvider, CustomStringConv
         var request = request
         if let serial = request.serialNumber {
             guard let mfaPrompt else {
-                throw CredentialError("role \(request.roleArn) needs an MFA code for \(serial) and there is no terminal to ask it on")
+                throw AWSError.credentials(
+                    "role \(request.roleArn) needs an MFA code for \(serial) and there is no terminal to ask it on")
             }
             request.tokenCode = try await mfaPrompt(serial).trimmingCharacters(in: .whitespacesAndNewlines)
         }
@@ -28,7 +31,9 @@ public struct AssumeRoleCredentialProvider: CredentialProvider, CustomStringConv
         do {
             return try await assumer.assumeRole(request, using: base)
         } catch {
-            throw CredentialError("AssumeRole of \(request.roleArn) failed (needs sts:AssumeRole on it and a trust policy that allows the source): \(error)")
+            throw AWSError.credentials(
+                "AssumeRole of \(request.roleArn) failed (needs sts:AssumeRole on it and a trust policy that allows the source): \(error)"
+            )
         }
     }
 
@@ -46,7 +51,10 @@ public struct WebIdentityCredentialProvider: CredentialProvider, CustomStringCon
     let endpoint: URL
     let assumer: any RoleAssumer
 
-    public init(tokenFile: String, roleArn: String, roleSessionName: String, region: String, endpoint: URL, assumer: any RoleAssumer) {
+    public init(
+        tokenFile: String, roleArn: String, roleSessionName: String, region: String, endpoint: URL,
+        assumer: any RoleAssumer
+    ) {
         self.tokenFile = tokenFile
         self.roleArn = roleArn
         self.roleSessionName = roleSessionName
@@ -57,15 +65,17 @@ public struct WebIdentityCredentialProvider: CredentialProvider, CustomStringCon
 
     public func credentials() async throws -> Credentials {
         guard let data = FileManager.default.contents(atPath: tokenFile) else {
-            throw CredentialError("cannot read the web identity token file \(tokenFile)")
+            throw AWSError.credentials("cannot read the web identity token file \(tokenFile)")
         }
         let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         let request = AssumeRoleWithWebIdentityRequest(
-            roleArn: roleArn, roleSessionName: roleSessionName, webIdentityToken: token, region: region, endpoint: endpoint)
+            roleArn: roleArn, roleSessionName: roleSessionName, webIdentityToken: token, region: region,
+            endpoint: endpoint)
         do {
             return try await assumer.assumeRoleWithWebIdentity(request)
         } catch {
-            throw CredentialError("AssumeRoleWithWebIdentity of \(roleArn) with the token in \(tokenFile) failed: \(error)")
+            throw AWSError.credentials(
+                "AssumeRoleWithWebIdentity of \(roleArn) with the token in \(tokenFile) failed: \(error)")
         }
     }
 
@@ -76,7 +86,7 @@ public struct WebIdentityCredentialProvider: CredentialProvider, CustomStringCon
 public enum TerminalPrompt {
     public static let mfa: MFAPrompt = { serial in
         guard let tty = FileHandle(forUpdatingAtPath: "/dev/tty") else {
-            throw CredentialError("an MFA code for \(serial) is needed but there is no terminal")
+            throw AWSError.credentials("an MFA code for \(serial) is needed but there is no terminal")
         }
         defer { try? tty.close() }
         tty.write(Data("Enter MFA code for \(serial): ".utf8))

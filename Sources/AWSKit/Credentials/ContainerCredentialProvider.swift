@@ -18,19 +18,24 @@ public struct ContainerCredentialProvider: CredentialProvider, CustomStringConve
     }
 
     /// The provider the environment asks for, nil when neither URI variable is set.
-    public static func fromEnvironment(_ env: [String: String], transport: any HTTPTransport) throws -> ContainerCredentialProvider? {
+    public static func fromEnvironment(_ env: [String: String], transport: any HTTPTransport) throws
+        -> ContainerCredentialProvider?
+    {
         let url: URL
         if let relative = env["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"], !relative.isEmpty {
-            guard let u = URL(string: "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative)) else {
-                throw CredentialError("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is not a valid path")
+            guard let u = URL(string: "http://169.254.170.2" + (relative.hasPrefix("/") ? relative : "/" + relative))
+            else {
+                throw AWSError.credentials("AWS_CONTAINER_CREDENTIALS_RELATIVE_URI is not a valid path")
             }
             url = u
         } else if let full = env["AWS_CONTAINER_CREDENTIALS_FULL_URI"], !full.isEmpty {
             guard let u = URL(string: full), let host = u.host else {
-                throw CredentialError("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a valid URL")
+                throw AWSError.credentials("AWS_CONTAINER_CREDENTIALS_FULL_URI is not a valid URL")
             }
             guard u.scheme == "https" || (u.scheme == "http" && allowedHTTPHosts(host)) else {
-                throw CredentialError("AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback address or 169.254.170.2/169.254.170.23")
+                throw AWSError.credentials(
+                    "AWS_CONTAINER_CREDENTIALS_FULL_URI must be https, or http to a loopback address or 169.254.170.2/169.254.170.23"
+                )
             }
             url = u
         } else {
@@ -51,7 +56,7 @@ public struct ContainerCredentialProvider: CredentialProvider, CustomStringConve
         var request = HTTPRequest(method: "GET", url: url, headers: [HTTPHeader("Accept", "application/json")])
         if let file = authorizationTokenFile, !file.isEmpty {
             guard let data = FileManager.default.contents(atPath: file) else {
-                throw CredentialError("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
+                throw AWSError.credentials("cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE \(file)")
             }
             let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
             request.headers.append(HTTPHeader("Authorization", token))
@@ -63,9 +68,9 @@ public struct ContainerCredentialProvider: CredentialProvider, CustomStringConve
         do {
             response = try await transport.send(request)
         } catch {
-            throw CredentialError("cannot reach \(source): \(error)")
+            throw AWSError.credentials("cannot reach \(source): \(error)")
         }
-        guard response.status == 200 else { throw CredentialError("\(source) answered HTTP \(response.status)") }
+        guard response.status == 200 else { throw AWSError.credentials("\(source) answered HTTP \(response.status)") }
         return try CredentialsJSON.decode(response.body, source: source)
     }
 

@@ -6,16 +6,16 @@ enum CredentialsJSON {
     /// IMDS, container endpoints and credential_process (`Version: 1`).
     static func decode(_ data: Data, source: String) throws -> Credentials {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw CredentialError("\(source) did not return a JSON object")
+            throw AWSError.credentials("\(source) did not return a JSON object")
         }
         guard let id = object["AccessKeyId"] as? String, !id.isEmpty,
-              let secret = object["SecretAccessKey"] as? String, !secret.isEmpty
-        else { throw CredentialError("\(source) returned no AccessKeyId/SecretAccessKey") }
+            let secret = object["SecretAccessKey"] as? String, !secret.isEmpty
+        else { throw AWSError.credentials("\(source) returned no AccessKeyId/SecretAccessKey") }
         let token = (object["Token"] as? String) ?? (object["SessionToken"] as? String)
         var expiration: Date?
         if let text = object["Expiration"] as? String {
             guard let date = parseDate(text) else {
-                throw CredentialError("\(source) returned an unreadable Expiration \"\(text)\"")
+                throw AWSError.credentials("\(source) returned an unreadable Expiration \"\(text)\"")
             }
             expiration = date
         }

@@ -20,7 +20,7 @@ public struct IMDSClient: Sendable {
         if env["AWS_EC2_METADATA_DISABLED"]?.lowercased() == "true" { return nil }
         let text = env["AWS_EC2_METADATA_SERVICE_ENDPOINT"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultEndpoint
         guard let url = URL(string: text), url.host != nil else {
-            throw CredentialError("AWS_EC2_METADATA_SERVICE_ENDPOINT \"\(text)\" is not a URL")
+            throw AWSError.credentials("AWS_EC2_METADATA_SERVICE_ENDPOINT \"\(text)\" is not a URL")
         }
         return IMDSClient(endpoint: url, transport: transport)
     }
@@ -41,7 +41,8 @@ public struct IMDSClient: Sendable {
 
     /// GET of a metadata path with the session token.
     public func get(_ path: String, token: String) async throws -> String {
-        let request = HTTPRequest(method: "GET", url: url(path), headers: [HTTPHeader("X-aws-ec2-metadata-token", token)])
+        let request = HTTPRequest(
+            method: "GET", url: url(path), headers: [HTTPHeader("X-aws-ec2-metadata-token", token)])
         return String(decoding: try await send(request, what: path), as: UTF8.self)
     }
 
@@ -50,10 +51,13 @@ public struct IMDSClient: Sendable {
         do {
             response = try await transport.send(request)
         } catch {
-            throw CredentialError("instance metadata at \(endpoint.absoluteString) unreachable (not on EC2? set AWS_EC2_METADATA_DISABLED=true to skip it): \(error)")
+            throw AWSError.credentials(
+                "instance metadata at \(endpoint.absoluteString) unreachable (not on EC2? set AWS_EC2_METADATA_DISABLED=true to skip it): \(error)"
+            )
         }
         guard response.status == 200 else {
-            throw CredentialError("instance metadata at \(endpoint.absoluteString) answered HTTP \(response.status) for \(what)")
+            throw AWSError.credentials(
+                "instance metadata at \(endpoint.absoluteString) answered HTTP \(response.status) for \(what)")
         }
         return response.body
     }
@@ -68,7 +72,7 @@ public struct IMDSClient: Sendable {
         let token = try await token()
         let listing = try await get("/latest/meta-data/iam/security-credentials/", token: token)
         guard let role = listing.split(whereSeparator: \.isNewline).first.map(String.init), !role.isEmpty else {
-            throw CredentialError("the instance at \(endpoint.absoluteString) has no IAM role (instance profile)")
+            throw AWSError.credentials("the instance at \(endpoint.absoluteString) has no IAM role (instance profile)")
         }
         let document = try await get("/latest/meta-data/iam/security-credentials/\(role)", token: token)
         return try CredentialsJSON.decode(Data(document.utf8), source: "instance metadata role \(role)")

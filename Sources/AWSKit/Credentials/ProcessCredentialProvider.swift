@@ -10,14 +10,15 @@ public struct ProcessCredentialProvider: CredentialProvider, CustomStringConvert
 
     public func credentials() async throws -> Credentials {
         let argv = try Self.split(command)
-        guard !argv.isEmpty else { throw CredentialError("credential_process is empty") }
+        guard !argv.isEmpty else { throw AWSError.credentials("credential_process is empty") }
         let output = try await Task.detached { try Self.run(argv) }.value
         guard output.status == 0 else {
-            throw CredentialError("credential_process \(argv[0]) exited with status \(output.status)")
+            throw AWSError.credentials("credential_process \(argv[0]) exited with status \(output.status)")
         }
         if let object = try? JSONSerialization.jsonObject(with: output.stdout) as? [String: Any],
-           let version = object["Version"] as? Int, version != 1 {
-            throw CredentialError("credential_process \(argv[0]) returned Version \(version); only 1 is supported")
+            let version = object["Version"] as? Int, version != 1
+        {
+            throw AWSError.credentials("credential_process \(argv[0]) returned Version \(version); only 1 is supported")
         }
         return try CredentialsJSON.decode(output.stdout, source: "credential_process \(argv[0])")
     }
@@ -32,7 +33,7 @@ public struct ProcessCredentialProvider: CredentialProvider, CustomStringConvert
         do {
             try process.run()
         } catch {
-            throw CredentialError("cannot start credential_process \(argv[0]): \(error)")
+            throw AWSError.credentials("cannot start credential_process \(argv[0]): \(error)")
         }
         let data = stdout.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
@@ -67,7 +68,9 @@ public struct ProcessCredentialProvider: CredentialProvider, CustomStringConvert
                 inWord = true
             }
         }
-        guard quote == nil, !escaped else { throw CredentialError("credential_process has an unterminated quote or escape") }
+        guard quote == nil, !escaped else {
+            throw AWSError.credentials("credential_process has an unterminated quote or escape")
+        }
         if inWord { words.append(word) }
         return words
     }

@@ -14,7 +14,10 @@ public struct RetryPolicy: Sendable {
     /// Uniform [0, 1): the jitter. Injectable so tests are deterministic.
     public var random: @Sendable () -> Double
 
-    public init(maxAttempts: Int = 3, baseDelay: Double = 1, maxBackoff: Double = 20, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    public init(
+        maxAttempts: Int = 3, baseDelay: Double = 1, maxBackoff: Double = 20,
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+    ) {
         self.maxAttempts = max(1, maxAttempts)
         self.baseDelay = baseDelay
         self.maxBackoff = maxBackoff
@@ -71,7 +74,9 @@ public enum RetryClassifier {
     /// 5xx answers that are not transient: EC2 has no room for the instance in the zone, which
     /// lasts minutes, not the second a retry waits. The caller decides (keyrescue backs off, then
     /// stops resumable).
-    public static let capacityCodes: Set<String> = ["InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientCapacity"]
+    public static let capacityCodes: Set<String> = [
+        "InsufficientInstanceCapacity", "InsufficientHostCapacity", "InsufficientCapacity",
+    ]
 
     public enum Verdict: Sendable, Equatable {
         case doNotRetry
@@ -80,15 +85,18 @@ public enum RetryClassifier {
     }
 
     public static func classify(_ error: any Error) -> Verdict {
+        if let error = error as? AWSError, error.isTransportFailure {
+            return error.isRetryableTransportFailure ? .retry(timeout: error.isTimeout) : .doNotRetry
+        }
         if let error = error as? AWSError {
             if capacityCodes.contains(error.code) { return .doNotRetry }
             if throttlingCodes.contains(error.code) || transientCodes.contains(error.code)
-                || transientStatuses.contains(error.httpStatus) || error.httpStatus == 429 {
+                || transientStatuses.contains(error.httpStatus) || error.httpStatus == 429
+            {
                 return .retry(timeout: false)
             }
             return .doNotRetry
         }
-        if let error = error as? TransportError, error.isRetryable { return .retry(timeout: error.isTimeout) }
         return .doNotRetry
     }
 }

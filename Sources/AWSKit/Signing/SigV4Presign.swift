@@ -1,10 +1,5 @@
 import Foundation
 
-/// Why a URL cannot be presigned.
-public struct SigV4Error: Error, Sendable, Equatable, CustomStringConvertible {
-    public let description: String
-}
-
 extension SigV4Signer {
     /// The longest validity SigV4 allows a presigned URL: seven days.
     public static let maximumPresignExpiry = 604_800
@@ -21,13 +16,14 @@ extension SigV4Signer {
     /// `UNSIGNED-PAYLOAD` for S3 (the body is not known when the URL is made) and the session
     /// token in `X-Amz-Security-Token`. Existing query parameters are kept (first value of each
     /// name, as botocore does). Headers in `request` other than Host are signed and must be sent.
-    public func presign(_ request: HTTPRequest, expires: Int, date: Date) throws(SigV4Error) -> Presigned {
+    public func presign(_ request: HTTPRequest, expires: Int, date: Date) throws(AWSError) -> Presigned {
         guard (1...Self.maximumPresignExpiry).contains(expires) else {
-            throw SigV4Error(description: "presigned URL expiry must be 1…\(Self.maximumPresignExpiry) seconds, got \(expires)")
+            throw AWSError.signing(
+                "presigned URL expiry must be 1…\(Self.maximumPresignExpiry) seconds, got \(expires)")
         }
         guard let components = URLComponents(url: request.url, resolvingAgainstBaseURL: false),
-              let scheme = components.scheme, let host = components.host, !host.isEmpty
-        else { throw SigV4Error(description: "cannot presign a URL without scheme and host") }
+            let scheme = components.scheme, let host = components.host, !host.isEmpty
+        else { throw AWSError.signing("cannot presign a URL without scheme and host") }
 
         let stamp = SigV4Date(date)
         let headers = SigV4Canonical.headers(request.headers, host: SigV4Canonical.host(of: components))
@@ -58,12 +54,13 @@ extension SigV4Signer {
         ].joined(separator: "\n")
         let (stringToSign, signature) = sign(canonicalRequest, stamp: stamp)
 
-        let query = params.map { "\(SigV4Canonical.uriEncode($0.name))=\(SigV4Canonical.uriEncode($0.value))" }
+        let query =
+            params.map { "\(SigV4Canonical.uriEncode($0.name))=\(SigV4Canonical.uriEncode($0.value))" }
             .joined(separator: "&") + "&X-Amz-Signature=\(signature)"
         let authority = components.port.map { "\(host):\($0)" } ?? host
         let text = "\(scheme)://\(authority)\(components.percentEncodedPath)?\(query)"
         guard let url = URL(string: text) else {
-            throw SigV4Error(description: "presigned URL is not a valid URL")
+            throw AWSError.signing("presigned URL is not a valid URL")
         }
         return Presigned(url: url, canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature)
     }

@@ -28,16 +28,16 @@ final class CurlHandlePool: Sendable {
         }
     }
 
-    func checkout() throws(TransportError) -> CurlEasy {
+    func checkout() throws(AWSError) -> CurlEasy {
         guard Self.globalInit == CURLE_OK else {
-            throw TransportError(
-                code: .other, host: "",
+            throw AWSError.transport(
+                .other, host: "",
                 detail: "curl_global_init failed: \(String(cString: curl_easy_strerror(Self.globalInit)))",
                 curlCode: Int(Self.globalInit.rawValue))
         }
         if let handle = idle.withLock({ $0.popLast() }) { return handle }
         guard let raw = curl_easy_init() else {
-            throw TransportError(code: .other, host: "", detail: "curl_easy_init failed", curlCode: 0)
+            throw AWSError.transport(.other, host: "", detail: "curl_easy_init failed", curlCode: 0)
         }
         return CurlEasy(raw: raw)
     }
@@ -52,7 +52,7 @@ final class CurlHandlePool: Sendable {
     }
 
     /// One blocking exchange on a pooled handle.
-    func perform(_ request: HTTPRequest, configuration: CurlTransport.Configuration) throws(TransportError)
+    func perform(_ request: HTTPRequest, configuration: CurlTransport.Configuration) throws(AWSError)
         -> HTTPResponse
     {
         let host = request.url.host ?? ""
@@ -74,8 +74,8 @@ final class CurlHandlePool: Sendable {
         for line in lines {
             // On failure curl_slist_append returns NULL and leaves the list as it was (freed above).
             guard let longer = curl_slist_append(headerList, line) else {
-                throw TransportError(
-                    code: .other, host: host, detail: "curl_slist_append failed (out of memory)", curlCode: 0)
+                throw AWSError.transport(
+                    .other, host: host, detail: "curl_slist_append failed (out of memory)", curlCode: 0)
             }
             headerList = longer
         }
@@ -117,13 +117,13 @@ final class CurlHandlePool: Sendable {
             if method != "POST" { set(kr_curl_setopt_string(easy, CURLOPT_CUSTOMREQUEST, method)) }
         }
         guard rc == CURLE_OK else {
-            throw TransportError(
-                code: .invalidRequest, host: host, detail: String(cString: curl_easy_strerror(rc)),
+            throw AWSError.transport(
+                .invalidRequest, host: host, detail: String(cString: curl_easy_strerror(rc)),
                 curlCode: Int(rc.rawValue))
         }
 
         rc = curl_easy_perform(easy)
-        guard rc == CURLE_OK else { throw TransportError(curl: rc, host: host) }
+        guard rc == CURLE_OK else { throw AWSError.transport(curl: rc, host: host) }
         var status = 0
         _ = kr_curl_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
         return HTTPResponse(status: status, headers: sink.headers, body: sink.body)
@@ -162,11 +162,11 @@ private func curlWriteHeader(
     return size * count
 }
 
-extension TransportError {
+extension AWSError {
     /// Maps curl's result codes onto the kinds retries and messages care about.
-    init(curl rc: CURLcode, host: String) {
+    static func transport(curl rc: CURLcode, host: String) -> Self {
         let detail = String(cString: curl_easy_strerror(rc))
-        let code: Code =
+        let failure: TransportFailure =
             switch rc {
             case CURLE_COULDNT_CONNECT: .connectFailed
             case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY: .dnsFailed
@@ -181,6 +181,6 @@ extension TransportError {
             case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL: .invalidRequest
             default: .other
             }
-        self.init(code: code, host: host, detail: detail, curlCode: Int(rc.rawValue))
+        return transport(failure, host: host, detail: detail, curlCode: Int(rc.rawValue))
     }
 }

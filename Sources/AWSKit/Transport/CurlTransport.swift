@@ -55,10 +55,10 @@ public struct CurlTransport: HTTPTransport {
         let started = DispatchTime.now()
         let pool = self.pool
         let configuration = self.configuration
-        let result: Result<HTTPResponse, TransportError> = await withCheckedContinuation { continuation in
+        let result: Result<HTTPResponse, AWSError> = await withCheckedContinuation { continuation in
             Self.queue.async {
                 continuation.resume(
-                    returning: Result { () throws(TransportError) in
+                    returning: Result { () throws(AWSError) in
                         try pool.perform(request, configuration: configuration)
                     })
             }

@@ -79,29 +79,9 @@ public struct WaitProgress: Sendable {
     public var observed: String
 }
 
-public struct WaiterError: Error, Sendable, CustomStringConvertible {
-    public enum Reason: Sendable { case failureState, timedOut, unexpectedError }
-    public var waiter: String
-    public var reason: Reason
-    public var attempts: Int
-    public var elapsed: Double
-    public var lastObserved: String
-
-    public var description: String {
-        switch reason {
-        case .failureState:
-            "\(waiter): reached a state it cannot leave (\(lastObserved)) after \(attempts) polls"
-        case .timedOut:
-            "\(waiter): still not done after \(attempts) polls in \(Int(elapsed)) s (last seen: \(lastObserved)); check the AWS console, then resume"
-        case .unexpectedError:
-            "\(waiter): polling failed: \(lastObserved)"
-        }
-    }
-}
-
 extension Waiter {
     /// Polls `operation` until an acceptor says success (returns the last output) or failure
-    /// (throws `WaiterError`), within the schedule. Errors no acceptor names are thrown as they are.
+    /// (throws an `AWSError` that `isWaiterFailure`), within the schedule. Errors no acceptor names are thrown as they are.
     public func wait(
         schedule: WaitSchedule = .botocore, clock: any AWSClock,
         describe: @Sendable (Output) -> String = { "\($0)" },
@@ -121,27 +101,33 @@ extension Waiter {
             let result: Result<Output, any Error>
             do { result = .success(try await operation()) } catch { result = .failure(error) }
             let elapsed = clock.now().timeIntervalSince(start)
-            let observed: String = switch result {
-            case .success(let output): describe(output)
-            case .failure(let error): (error as? AWSError)?.code ?? "\(error)"
-            }
+            let observed: String =
+                switch result {
+                case .success(let output): describe(output)
+                case .failure(let error):
+                    (error as? AWSError).flatMap { $0.isServiceAnswer ? $0.code : nil } ?? "\(error)"
+                }
             progress(WaitProgress(waiter: name, attempt: attempt, elapsed: elapsed, observed: observed))
             switch decide(result) {
             case .success:
                 if case .success(let output) = result { return output }
                 if let gone = outputWhenGone { return gone }
-                throw WaiterError(waiter: name, reason: .unexpectedError, attempts: attempt, elapsed: elapsed, lastObserved: observed)
+                throw AWSError.waiter(
+                    .unexpectedError, name: name, attempts: attempt, elapsed: elapsed, lastObserved: observed)
             case .failure:
-                throw WaiterError(waiter: name, reason: .failureState, attempts: attempt, elapsed: elapsed, lastObserved: observed)
+                throw AWSError.waiter(
+                    .failureState, name: name, attempts: attempt, elapsed: elapsed, lastObserved: observed)
             case .retry:
                 if case .failure(let error) = result, !acceptors.contains(where: { $0.matches(result) }) { throw error }
             }
-            let outOfTime: Bool = switch schedule {
-            case .botocore: attempt >= maxAttempts
-            case .fixed(_, let timeout), .backoff(_, _, let timeout): elapsed + interval > timeout
-            }
+            let outOfTime: Bool =
+                switch schedule {
+                case .botocore: attempt >= maxAttempts
+                case .fixed(_, let timeout), .backoff(_, _, let timeout): elapsed + interval > timeout
+                }
             if outOfTime {
-                throw WaiterError(waiter: name, reason: .timedOut, attempts: attempt, elapsed: elapsed, lastObserved: observed)
+                throw AWSError.waiter(
+                    .timedOut, name: name, attempts: attempt, elapsed: elapsed, lastObserved: observed)
             }
             try await clock.sleep(seconds: interval)
             if case .backoff(_, let maxInterval, _) = schedule { interval = min(interval * 2, maxInterval) }

@@ -42,7 +42,7 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             case .version: return .badInput
             case .io: return phase == .beforeChange ? .refused : .resumable
             }
-        case is CredentialError, is AWSConfigError: return .badInput
+        case let error as AWSError where error.isCredentialFailure || error.isConfigurationFailure: return .badInput
         case let error as AWSError where error.rejectedTheCredentials || error.saysNoSuchInstance: return .badInput
         case let error as AWSError where error.isAccessDenied && phase == .beforeChange: return .permissionsMissing
         default: return phase == .beforeChange ? .refused : .resumable
@@ -65,8 +65,8 @@ public enum ExitStatus: Int32, CaseIterable, Sendable {
             // A run another keyrescue process holds: its lock file names the run.
             return "\(message)\n  next: wait for it, or see where it stands with `keyrescue status RUN`"
         case JournalError.locked(let message): return message
-        case is CredentialError, is AWSConfigError:
-            return ControllerError.credentialsMissing("\(error)").description
+        case let error as AWSError where error.isCredentialFailure || error.isConfigurationFailure:
+            return "\(error)\n  next: \(error.next ?? "fix the AWS configuration above"); nothing was changed"
         case let error as AWSError where error.rejectedTheCredentials:
             return ControllerError.credentialsRejected("\(error)").description
         default:

@@ -11,11 +11,14 @@ import Testing
     ) async throws -> ResolvedAWSConfig {
         try await AWSConfigResolver.resolve(
             options: options, environment: env, home: home.path,
-            dependencies: AWSConfigDependencies(transport: transport, roleAssumer: assumer, mfaPrompt: prompt, clock: clock.function))
+            dependencies: AWSConfigDependencies(
+                transport: transport, roleAssumer: assumer, mfaPrompt: prompt, clock: clock.function))
     }
 
     @Test func regionPrecedence() async throws {
-        let home = try TemporaryHome(config: "[default]\nregion = profile-region\n", credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = S\n")
+        let home = try TemporaryHome(
+            config: "[default]\nregion = profile-region\n",
+            credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = S\n")
         defer { home.remove() }
         let all = ["AWS_REGION": "env-region", "AWS_DEFAULT_REGION": "default-region"]
         #expect(try await resolve(home, options: .init(region: "cli-region"), env: all).region == "cli-region")
@@ -43,11 +46,19 @@ import Testing
         defer { home.remove() }
         try home.write("elsewhere-config", "[profile work]\nregion = ca-central-1\n")
         try home.write("elsewhere-creds", "[work]\naws_access_key_id = AKIAWORK\naws_secret_access_key = work-secret\n")
-        let env = ["AWS_CONFIG_FILE": "~/elsewhere-config", "AWS_SHARED_CREDENTIALS_FILE": "\(home.path)/elsewhere-creds", "AWS_PROFILE": "work"]
+        let env = [
+            "AWS_CONFIG_FILE": "~/elsewhere-config", "AWS_SHARED_CREDENTIALS_FILE": "\(home.path)/elsewhere-creds",
+            "AWS_PROFILE": "work",
+        ]
         let config = try await resolve(home, env: env)
         #expect(config.profileName == "work" && config.region == "ca-central-1")
         #expect(try await config.credentialProvider.credentials().accessKeyId == "AKIAWORK")
-        await #expect(throws: AWSConfigError.self) { try await resolve(home, options: .init(profile: "missing", region: "r"), env: env) }
+        await #expect {
+            try await resolve(home, options: .init(profile: "missing", region: "r"), env: env)
+        } throws: {
+            ($0 as? AWSError)?.isConfigurationFailure == true
+                && ($0 as? AWSError)?.next?.contains("aws configure list-profiles") == true
+        }
     }
 
     @Test func roleProfileAssumesWithMFAThroughTheRoleAssumer() async throws {
@@ -85,7 +96,8 @@ import Testing
 
     @Test func mfaWithoutAPromptIsAClearError() async throws {
         let home = try TemporaryHome(
-            config: "[default]\nregion = r\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = default\nmfa_serial = arn:mfa\n",
+            config:
+                "[default]\nregion = r\nrole_arn = arn:aws:iam::1:role/R\nsource_profile = default\nmfa_serial = arn:mfa\n",
             credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = S\n")
         defer { home.remove() }
         let config = try await resolve(home)
@@ -97,7 +109,10 @@ import Testing
         defer { home.remove() }
         try home.write("token", "eyJ.web.token\n")
         let assumer = FakeRoleAssumer()
-        let env = ["AWS_REGION": "us-west-1", "AWS_WEB_IDENTITY_TOKEN_FILE": "\(home.path)/token", "AWS_ROLE_ARN": "arn:aws:iam::1:role/pod", "AWS_ROLE_SESSION_NAME": "pod-1"]
+        let env = [
+            "AWS_REGION": "us-west-1", "AWS_WEB_IDENTITY_TOKEN_FILE": "\(home.path)/token",
+            "AWS_ROLE_ARN": "arn:aws:iam::1:role/pod", "AWS_ROLE_SESSION_NAME": "pod-1",
+        ]
         let config = try await resolve(home, env: env, assumer: assumer)
         #expect(try await config.credentialProvider.credentials().accessKeyId == "ASIAWEB1")
         #expect(assumer.webCalls.first?.webIdentityToken == "eyJ.web.token")
@@ -119,22 +134,30 @@ import Testing
                 """,
             credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = S\n")
         defer { home.remove() }
-        var config = try await resolve(home, env: ["AWS_ENDPOINT_URL_EC2": "http://env-ec2:3", "AWS_ENDPOINT_URL": "http://env-global:4"])
+        var config = try await resolve(
+            home, env: ["AWS_ENDPOINT_URL_EC2": "http://env-ec2:3", "AWS_ENDPOINT_URL": "http://env-global:4"])
         #expect(config.endpoint(for: "ec2").absoluteString == "http://env-ec2:3")
         #expect(config.endpoint(for: "ssm").absoluteString == "http://profile-ssm:2")
         #expect(config.endpoint(for: "s3").absoluteString == "http://env-global:4")
         config = try await resolve(home)
         #expect(config.endpoint(for: "kms").absoluteString == "http://profile-global:1")
-        config = try await resolve(home, options: .init(endpointURL: "http://127.0.0.1:5000"), env: ["AWS_ENDPOINT_URL_EC2": "http://env-ec2:3"])
+        config = try await resolve(
+            home, options: .init(endpointURL: "http://127.0.0.1:5000"),
+            env: ["AWS_ENDPOINT_URL_EC2": "http://env-ec2:3"])
         #expect(config.endpoint(for: "ec2").absoluteString == "http://127.0.0.1:5000")
-        config = try await resolve(home, env: ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true", "AWS_ENDPOINT_URL_EC2": "http://x:1"])
+        config = try await resolve(
+            home, env: ["AWS_IGNORE_CONFIGURED_ENDPOINT_URLS": "true", "AWS_ENDPOINT_URL_EC2": "http://x:1"])
         #expect(config.endpoint(for: "ec2").absoluteString == "https://ec2.eu-west-1.amazonaws.com")
-        #expect(AWSEndpoints.defaultURL(for: "sso", region: "eu-central-1").host == "portal.sso.eu-central-1.amazonaws.com")
-        #expect(AWSEndpoints.defaultURL(for: "sso-oidc", region: "cn-north-1").host == "oidc.cn-north-1.amazonaws.com.cn")
+        #expect(
+            AWSEndpoints.defaultURL(for: "sso", region: "eu-central-1").host == "portal.sso.eu-central-1.amazonaws.com")
+        #expect(
+            AWSEndpoints.defaultURL(for: "sso-oidc", region: "cn-north-1").host == "oidc.cn-north-1.amazonaws.com.cn")
     }
 
     @Test func caBundleFromEnvironmentThenProfile() async throws {
-        let home = try TemporaryHome(config: "[default]\nregion = r\nca_bundle = ~/corp.pem\n", credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = S\n")
+        let home = try TemporaryHome(
+            config: "[default]\nregion = r\nca_bundle = ~/corp.pem\n",
+            credentials: "[default]\naws_access_key_id = A\naws_secret_access_key = S\n")
         defer { home.remove() }
         #expect(try await resolve(home).caBundle == "\(home.path)/corp.pem")
         #expect(try await resolve(home, env: ["AWS_CA_BUNDLE": "/etc/ca.pem"]).caBundle == "/etc/ca.pem")

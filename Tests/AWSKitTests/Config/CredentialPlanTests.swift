@@ -81,16 +81,22 @@ import Testing
             configPath: "/h/.aws/config", credentialsPath: "/h/.aws/credentials")
     }
 
-    func plan(_ profile: String, env: [String: String] = [:], commandLine: Bool = false, named: Bool = true) throws -> CredentialPlan {
-        try planner(env).plan(profile: profile, profileGivenOnCommandLine: commandLine, profileNamedExplicitly: named || commandLine)
+    func plan(_ profile: String, env: [String: String] = [:], commandLine: Bool = false, named: Bool = true) throws
+        -> CredentialPlan
+    {
+        try planner(env).plan(
+            profile: profile, profileGivenOnCommandLine: commandLine, profileNamedExplicitly: named || commandLine)
     }
 
-    static let envKeys = ["AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token"]
+    static let envKeys = [
+        "AWS_ACCESS_KEY_ID": "AKIAENV", "AWS_SECRET_ACCESS_KEY": "env-secret", "AWS_SESSION_TOKEN": "env-token",
+    ]
 
     @Test func environmentKeysComeFirstUnlessProfileIsOnTheCommandLine() throws {
         let env = Credentials(accessKeyId: "AKIAENV", secretAccessKey: "env-secret", sessionToken: "env-token")
         #expect(try plan("default", env: Self.envKeys, named: false) == .environment(env))
-        #expect(try plan("base", env: Self.envKeys, named: true) == .environment(env), "AWS_PROFILE does not beat env keys")
+        #expect(
+            try plan("base", env: Self.envKeys, named: true) == .environment(env), "AWS_PROFILE does not beat env keys")
         guard case .staticProfile("base", let creds) = try plan("base", env: Self.envKeys, commandLine: true) else {
             Issue.record("--profile must win over environment keys")
             return
@@ -99,7 +105,9 @@ import Testing
     }
 
     @Test func halfSetEnvironmentKeysAreAnError() {
-        #expect(throws: AWSConfigError.self) { try plan("default", env: ["AWS_ACCESS_KEY_ID": "AKIA"]) }
+        #expect { try plan("default", env: ["AWS_ACCESS_KEY_ID": "AKIA"]) } throws: {
+            ($0 as? AWSError)?.isConfigurationFailure == true
+        }
     }
 
     @Test func credentialsFileKeysBeatCredentialProcessWhichBeatsNothing() throws {
@@ -109,7 +117,7 @@ import Testing
 
     @Test func roleChainsAreFollowedWithEveryParameter() throws {
         guard case .assumeRole(let a, let sourceA) = try plan("a"), case .assumeRole(let b, let sourceB) = sourceA,
-              case .staticProfile("base", _) = sourceB
+            case .staticProfile("base", _) = sourceB
         else { Issue.record("a → b → base expected"); return }
         #expect(a.roleArn == "arn:aws:iam::1:role/a" && b.roleArn == "arn:aws:iam::1:role/b")
         #expect(a.mfaSerial == "arn:aws:iam::1:mfa/me" && a.externalId == "ext-1")
@@ -117,7 +125,9 @@ import Testing
     }
 
     @Test func aProfileMayBeItsOwnSourceWithStaticKeys() throws {
-        guard case .assumeRole(_, .staticProfile("self", let creds)) = try plan("self") else { Issue.record("self-source"); return }
+        guard case .assumeRole(_, .staticProfile("self", let creds)) = try plan("self") else {
+            Issue.record("self-source"); return
+        }
         #expect(creds.accessKeyId == "AKIASELF")
     }
 
@@ -129,26 +139,45 @@ import Testing
         guard case .assumeRole(_, .environment) = try plan("env-role", env: Self.envKeys, commandLine: true) else {
             Issue.record("Environment source"); return
         }
-        guard case .assumeRole(_, .instanceMetadata) = try plan("imds-role") else { Issue.record("IMDS source"); return }
-        #expect(throws: AWSConfigError.self) { try plan("env-role", commandLine: true) }
+        guard case .assumeRole(_, .instanceMetadata) = try plan("imds-role") else {
+            Issue.record("IMDS source"); return
+        }
+        #expect { try plan("env-role", commandLine: true) } throws: {
+            ($0 as? AWSError)?.isConfigurationFailure == true
+        }
         #expect { try plan("bad-source") } throws: { "\($0)".contains("Ec2InstanceMetadata") }
         #expect { try plan("both") } throws: { "\($0)".contains("both") }
     }
 
     @Test func ssoProfilesWithSessionOrLegacyStartURL() throws {
-        #expect(try plan("sso") == .sso(.init(
-            profile: "sso", sessionName: "corp", startURL: "https://corp.awsapps.com/start", region: "eu-central-1",
-            accountId: "111122223333", roleName: "Admin")))
-        #expect(try plan("legacy-sso") == .sso(.init(
-            profile: "legacy-sso", sessionName: nil, startURL: "https://old.awsapps.com/start", region: "us-east-1",
-            accountId: "111122223333", roleName: "ReadOnly")))
+        #expect(
+            try plan("sso")
+                == .sso(
+                    .init(
+                        profile: "sso", sessionName: "corp", startURL: "https://corp.awsapps.com/start",
+                        region: "eu-central-1",
+                        accountId: "111122223333", roleName: "Admin")))
+        #expect(
+            try plan("legacy-sso")
+                == .sso(
+                    .init(
+                        profile: "legacy-sso", sessionName: nil, startURL: "https://old.awsapps.com/start",
+                        region: "us-east-1",
+                        accountId: "111122223333", roleName: "ReadOnly")))
         #expect { try plan("sso-missing") } throws: { "\($0)".contains("[sso-session nowhere]") }
     }
 
     @Test func webIdentityFromEnvironmentOrProfile() throws {
-        let env = ["AWS_WEB_IDENTITY_TOKEN_FILE": "/tok", "AWS_ROLE_ARN": "arn:aws:iam::1:role/env", "AWS_ROLE_SESSION_NAME": "pod"]
-        #expect(try plan("default", env: env, named: false) == .webIdentity(tokenFile: "/tok", roleArn: "arn:aws:iam::1:role/env", sessionName: "pod"))
-        #expect(try plan("web") == .webIdentity(tokenFile: "/var/run/token", roleArn: "arn:aws:iam::1:role/web", sessionName: nil))
+        let env = [
+            "AWS_WEB_IDENTITY_TOKEN_FILE": "/tok", "AWS_ROLE_ARN": "arn:aws:iam::1:role/env",
+            "AWS_ROLE_SESSION_NAME": "pod",
+        ]
+        #expect(
+            try plan("default", env: env, named: false)
+                == .webIdentity(tokenFile: "/tok", roleArn: "arn:aws:iam::1:role/env", sessionName: "pod"))
+        #expect(
+            try plan("web")
+                == .webIdentity(tokenFile: "/var/run/token", roleArn: "arn:aws:iam::1:role/web", sessionName: nil))
     }
 
     @Test func containerThenInstanceMetadataWhenTheProfileHasNothing() throws {
@@ -166,8 +195,10 @@ import Testing
     @Test func noCredentialsNamesEveryPlaceLooked() {
         #expect { try plan("region-only", env: ["AWS_EC2_METADATA_DISABLED": "true"]) } throws: { error in
             let text = "\(error)"
-            return ["AWS_ACCESS_KEY_ID", "/h/.aws/credentials", "/h/.aws/config", "AWS_WEB_IDENTITY_TOKEN_FILE",
-                    "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_EC2_METADATA_DISABLED"].allSatisfy(text.contains)
+            return [
+                "AWS_ACCESS_KEY_ID", "/h/.aws/credentials", "/h/.aws/config", "AWS_WEB_IDENTITY_TOKEN_FILE",
+                "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI", "AWS_EC2_METADATA_DISABLED",
+            ].allSatisfy(text.contains)
         }
     }
 }

@@ -18,7 +18,7 @@ final class ScriptedTransport: HTTPTransport, @unchecked Sendable {
 
     /// For sources that must not touch the network.
     static let refusing = ScriptedTransport { request in
-        throw CredentialError("test transport: unexpected request to \(request.url.absoluteString)")
+        throw AWSError.credentials("test transport: unexpected request to \(request.url.absoluteString)")
     }
 }
 
@@ -42,13 +42,21 @@ final class FakeRoleAssumer: RoleAssumer, @unchecked Sendable {
     init(expiration: Date = Date(timeIntervalSince1970: 1_795_437_360 + 3600)) { self.expiration = expiration }
 
     func assumeRole(_ request: AssumeRoleRequest, using credentials: Credentials) async throws -> Credentials {
-        let n = lock.withLock { assumed.append((request, credentials)); return assumed.count }
-        return Credentials(accessKeyId: "ASIAROLE\(n)", secretAccessKey: "role-secret-\(n)", sessionToken: "role-token-\(n)", expiration: expiration)
+        let n = lock.withLock {
+            assumed.append((request, credentials)); return assumed.count
+        }
+        return Credentials(
+            accessKeyId: "ASIAROLE\(n)", secretAccessKey: "role-secret-\(n)", sessionToken: "role-token-\(n)",
+            expiration: expiration)
     }
 
     func assumeRoleWithWebIdentity(_ request: AssumeRoleWithWebIdentityRequest) async throws -> Credentials {
-        let n = lock.withLock { webIdentity.append(request); return webIdentity.count }
-        return Credentials(accessKeyId: "ASIAWEB\(n)", secretAccessKey: "web-secret-\(n)", sessionToken: "web-token-\(n)", expiration: expiration)
+        let n = lock.withLock {
+            webIdentity.append(request); return webIdentity.count
+        }
+        return Credentials(
+            accessKeyId: "ASIAWEB\(n)", secretAccessKey: "web-secret-\(n)", sessionToken: "web-token-\(n)",
+            expiration: expiration)
     }
 
     var calls: [(AssumeRoleRequest, Credentials)] { lock.withLock { assumed } }
@@ -60,7 +68,8 @@ struct TemporaryHome {
     let path: String
 
     init(config: String? = nil, credentials: String? = nil) throws {
-        path = FileManager.default.temporaryDirectory.appendingPathComponent("keyrescue-sigv4-\(UUID().uuidString)").path
+        path =
+            FileManager.default.temporaryDirectory.appendingPathComponent("keyrescue-sigv4-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: "\(path)/.aws/sso/cache", withIntermediateDirectories: true)
         if let config { try write(".aws/config", config) }
         if let credentials { try write(".aws/credentials", credentials) }
@@ -80,5 +89,7 @@ struct TemporaryHome {
 }
 
 func jsonResponse(_ object: Any, status: Int = 200) throws -> HTTPResponse {
-    HTTPResponse(status: status, headers: [HTTPHeader("Content-Type", "application/json")], body: try JSONSerialization.data(withJSONObject: object))
+    HTTPResponse(
+        status: status, headers: [HTTPHeader("Content-Type", "application/json")],
+        body: try JSONSerialization.data(withJSONObject: object))
 }

@@ -14,8 +14,11 @@ import Testing
         defer { home.remove() }
         try home.write("auth", "Bearer file-token\n")
         let transport = ScriptedTransport { _ in try jsonResponse(Self.document) }
-        let env = ["AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc", "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "\(home.path)/auth",
-                   "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ignored-when-file-set"]
+        let env = [
+            "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI": "/v2/credentials/abc",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE": "\(home.path)/auth",
+            "AWS_CONTAINER_AUTHORIZATION_TOKEN": "ignored-when-file-set",
+        ]
         let provider = try #require(try ContainerCredentialProvider.fromEnvironment(env, transport: transport))
         let creds = try await provider.credentials()
         #expect(creds.accessKeyId == "ASIAHTTP" && creds.sessionToken == "http-token")
@@ -33,7 +36,11 @@ import Testing
         if allowed {
             #expect(try ContainerCredentialProvider.fromEnvironment(env, transport: ScriptedTransport.refusing) != nil)
         } else {
-            #expect(throws: CredentialError.self) { try ContainerCredentialProvider.fromEnvironment(env, transport: ScriptedTransport.refusing) }
+            #expect {
+                try ContainerCredentialProvider.fromEnvironment(env, transport: ScriptedTransport.refusing)
+            } throws: {
+                ($0 as? AWSError)?.isCredentialFailure == true
+            }
         }
     }
 
@@ -41,7 +48,9 @@ import Testing
         let transport = ScriptedTransport { request in
             switch (request.method, request.url.path()) {
             case ("PUT", "/latest/api/token"):
-                guard request.header("X-aws-ec2-metadata-token-ttl-seconds") == "21600" else { return HTTPResponse(status: 400) }
+                guard request.header("X-aws-ec2-metadata-token-ttl-seconds") == "21600" else {
+                    return HTTPResponse(status: 400)
+                }
                 return HTTPResponse(status: 200, body: Data("session-token".utf8))
             case ("GET", _) where request.header("X-aws-ec2-metadata-token") != "session-token":
                 return HTTPResponse(status: 401)
@@ -53,7 +62,9 @@ import Testing
                 return HTTPResponse(status: 404)
             }
         }
-        let client = try #require(try IMDSClient.fromEnvironment(["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1/"], transport: transport))
+        let client = try #require(
+            try IMDSClient.fromEnvironment(
+                ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1/"], transport: transport))
         let creds = try await IMDSCredentialProvider(client: client).credentials()
         #expect(creds.accessKeyId == "ASIAHTTP")
         #expect(transport.requests.map(\.method) == ["PUT", "GET", "GET"])
@@ -62,7 +73,8 @@ import Testing
 
     @Test func imdsWithoutARoleSaysSo() async throws {
         let transport = ScriptedTransport { request in
-            request.method == "PUT" ? HTTPResponse(status: 200, body: Data("t".utf8)) : HTTPResponse(status: 200, body: Data())
+            request.method == "PUT"
+                ? HTTPResponse(status: 200, body: Data("t".utf8)) : HTTPResponse(status: 200, body: Data())
         }
         let client = IMDSClient(endpoint: try #require(URL(string: "http://127.0.0.1:1")), transport: transport)
         await #expect { try await client.roleCredentials() } throws: { "\($0)".contains("no IAM role") }
@@ -73,10 +85,12 @@ import Testing
         defer { home.remove() }
         let config = try await AWSConfigResolver.resolve(
             options: .init(), environment: ["AWS_EC2_METADATA_SERVICE_ENDPOINT": "http://127.0.0.1:1"], home: home.path,
-            dependencies: AWSConfigDependencies(transport: ScriptedTransport.refusing, roleAssumer: nil, mfaPrompt: nil))
+            dependencies: AWSConfigDependencies(transport: ScriptedTransport.refusing, roleAssumer: nil, mfaPrompt: nil)
+        )
         await #expect { try await config.credentialProvider.credentials() } throws: { error in
             let text = "\(error)"
-            return text.contains("no AWS credentials") && text.contains("\(home.path)/.aws/credentials") && text.contains("AWS_ACCESS_KEY_ID")
+            return text.contains("no AWS credentials") && text.contains("\(home.path)/.aws/credentials")
+                && text.contains("AWS_ACCESS_KEY_ID")
         }
     }
 }

@@ -12,7 +12,11 @@ import Testing
     @Test func readsVersionOneJSONWithExpiration() async throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        let path = try script(home, output: #"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret", "SessionToken": "proc-token", "Expiration": "2026-11-25T08:00:00Z"}"#)
+        let path = try script(
+            home,
+            output:
+                #"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret", "SessionToken": "proc-token", "Expiration": "2026-11-25T08:00:00Z"}"#
+        )
         let creds = try await ProcessCredentialProvider(command: "'\(path)' --profile \"a b\"").credentials()
         #expect(creds.accessKeyId == "ASIAPROC" && creds.sessionToken == "proc-token")
         #expect(creds.expiration == Date(timeIntervalSince1970: 1_795_593_600))
@@ -21,19 +25,29 @@ import Testing
     @Test func failuresAreClearAndSecretFree() async throws {
         let home = try TemporaryHome()
         defer { home.remove() }
-        var path = try script(home, output: #"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret"}"#, status: 3)
-        await #expect { try await ProcessCredentialProvider(command: path).credentials() } throws: { "\($0)".contains("status 3") }
+        var path = try script(
+            home, output: #"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret"}"#, status: 3)
+        await #expect { try await ProcessCredentialProvider(command: path).credentials() } throws: {
+            "\($0)".contains("status 3")
+        }
         path = try script(home, output: #"{"Version": 2, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret"}"#)
         await #expect { try await ProcessCredentialProvider(command: path).credentials() } throws: { error in
             "\(error)".contains("Version 2") && !"\(error)".contains("proc-secret")
         }
-        path = try script(home, output: #"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret", "Expiration": "soon"}"#)
-        await #expect { try await ProcessCredentialProvider(command: path).credentials() } throws: { !"\($0)".contains("proc-secret") }
+        path = try script(
+            home,
+            output:
+                #"{"Version": 1, "AccessKeyId": "ASIAPROC", "SecretAccessKey": "proc-secret", "Expiration": "soon"}"#)
+        await #expect { try await ProcessCredentialProvider(command: path).credentials() } throws: {
+            !"\($0)".contains("proc-secret")
+        }
     }
 
     @Test func splitsLikeAShell() throws {
         #expect(try ProcessCredentialProvider.split(#"a 'b c' "d \"e\"" f\ g"#) == ["a", "b c", #"d "e""#, "f g"])
         #expect(try ProcessCredentialProvider.split("  ") == [])
-        #expect(throws: CredentialError.self) { try ProcessCredentialProvider.split("a 'b") }
+        #expect { try ProcessCredentialProvider.split("a 'b") } throws: {
+            ($0 as? AWSError)?.isCredentialFailure == true
+        }
     }
 }

@@ -6,9 +6,14 @@ import Testing
 @Suite struct RetryTests {
     let ok = StepTransport.xml(200, "<DescribeInstancesResponse><reservationSet/></DescribeInstancesResponse>")
 
-    @Test(arguments: ["RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException", "SlowDown", "RequestThrottled", "EC2ThrottledException"])
+    @Test(arguments: [
+        "RequestLimitExceeded", "Throttling", "ThrottlingException", "TooManyRequestsException", "SlowDown",
+        "RequestThrottled", "EC2ThrottledException",
+    ])
     func throttlingIsRetriedWithJitteredBackoff(code: String) async throws {
-        let transport = StepTransport([StepTransport.ec2Error(code, status: 400), StepTransport.ec2Error(code, status: 400), ok])
+        let transport = StepTransport([
+            StepTransport.ec2Error(code, status: 400), StepTransport.ec2Error(code, status: 400), ok,
+        ])
         let clock = SteppedClock()
         let instances = try await scriptedClient(transport, clock: clock, random: 0.5).ec2.describeInstances()
         #expect(instances.isEmpty)
@@ -25,14 +30,18 @@ import Testing
 
     @Test func noCapacityIsLeftToTheCaller() async throws {
         let transport = StepTransport([StepTransport.ec2Error("InsufficientInstanceCapacity", status: 500), ok])
-        let error = await #expect(throws: AWSError.self) { _ = try await scriptedClient(transport).ec2.startInstances(ids: ["i-1"]) }
+        let error = await #expect(throws: AWSError.self) {
+            _ = try await scriptedClient(transport).ec2.startInstances(ids: ["i-1"])
+        }
         #expect(error?.code == "InsufficientInstanceCapacity")
         #expect(transport.sent.count == 1, "a shortage lasts minutes: the caller backs off, not the transport")
     }
 
     @Test func givesUpAfterMaxAttemptsWithAClearError() async throws {
         let transport = StepTransport([], fallback: StepTransport.ec2Error("RequestLimitExceeded", status: 503))
-        let error = await #expect(throws: AWSError.self) { _ = try await scriptedClient(transport, maxAttempts: 4).ec2.describeInstances() }
+        let error = await #expect(throws: AWSError.self) {
+            _ = try await scriptedClient(transport, maxAttempts: 4).ec2.describeInstances()
+        }
         #expect(transport.sent.count == 4)
         #expect(error?.attempts == 4)
         #expect(error.map(String.init(describing:))?.contains("after 4 attempts") == true)
@@ -40,7 +49,7 @@ import Testing
     }
 
     @Test func connectionResetIsRetriedTimeoutCostsMore() async throws {
-        let reset = TransportError(code: .connectionReset, host: "h", detail: "reset", curlCode: 56)
+        let reset = AWSError.transport(.connectionReset, host: "h", detail: "reset", curlCode: 56)
         let transport = StepTransport([.fail(reset), ok])
         let client = scriptedClient(transport)
         _ = try await client.ec2.describeInstances()
@@ -56,17 +65,22 @@ import Testing
         let throttled = StepTransport.ec2Error("RequestLimitExceeded", status: 503)
         let unavailable = StepTransport.ec2Error("Unavailable", status: 503)
         let withoutToken = StepTransport([unavailable, ok])
-        await #expect(throws: AWSError.self) { _ = try await scriptedClient(withoutToken).ec2.createSnapshot(volumeId: "vol-1") }
+        await #expect(throws: AWSError.self) {
+            _ = try await scriptedClient(withoutToken).ec2.createSnapshot(volumeId: "vol-1")
+        }
         #expect(withoutToken.sent.count == 1, "a 503 may have created the snapshot: not sent again")
         // Throttling is a refusal before anything ran: safe to send again, token or not.
-        let snapshot = "<CreateSnapshotResponse><snapshotId>snap-1</snapshotId><status>pending</status></CreateSnapshotResponse>"
+        let snapshot =
+            "<CreateSnapshotResponse><snapshotId>snap-1</snapshotId><status>pending</status></CreateSnapshotResponse>"
         let refusedFirst = StepTransport([throttled, StepTransport.xml(200, snapshot)])
         #expect(try await scriptedClient(refusedFirst).ec2.createSnapshot(volumeId: "vol-1").snapshotId == "snap-1")
         #expect(refusedFirst.sent.count == 2)
 
-        let instance = "<RunInstancesResponse><instancesSet><item><instanceId>i-9</instanceId><instanceState><name>pending</name></instanceState></item></instancesSet></RunInstancesResponse>"
+        let instance =
+            "<RunInstancesResponse><instancesSet><item><instanceId>i-9</instanceId><instanceState><name>pending</name></instanceState></item></instancesSet></RunInstancesResponse>"
         let withToken = StepTransport([throttled, StepTransport.xml(200, instance)])
-        let launched = try await scriptedClient(withToken).ec2.runInstances(RunInstancesRequest(imageId: "ami-1", instanceType: "t3.micro", clientToken: "run-1"))
+        let launched = try await scriptedClient(withToken).ec2.runInstances(
+            RunInstancesRequest(imageId: "ami-1", instanceType: "t3.micro", clientToken: "run-1"))
         #expect(launched.instanceId == "i-9")
         #expect(withToken.sent.count == 2)
         let bodies = withToken.sent.map { String(decoding: $0.body, as: UTF8.self) }

@@ -124,10 +124,10 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
 
     @Test func failureStateStopsAtOnce() async throws {
         let transport = StepTransport([instancesXML(["pending"]), instancesXML(["terminated"])])
-        let error = await #expect(throws: WaiterError.self) {
+        let error = await #expect(throws: AWSError.self) {
             _ = try await scriptedClient(transport).ec2.wait(EC2Waiters.instanceRunning, instanceIds: ["i-0"])
         }
-        #expect(error?.reason == .failureState)
+        #expect(error?.isWaiterFailureState == true)
         #expect(error?.attempts == 2)
     }
 
@@ -140,30 +140,32 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
 
     @Test func unexpectedErrorsAreThrownAsTheyAre() async throws {
         let transport = StepTransport([StepTransport.ec2Error("UnauthorizedOperation", status: 403)])
-        await #expect(throws: AWSError.self) {
+        let error = await #expect(throws: AWSError.self) {
             _ = try await scriptedClient(transport).ec2.wait(EC2Waiters.instanceStopped, instanceIds: ["i-0"])
         }
+        #expect(error?.isServiceAnswer == true && error?.isAccessDenied == true && error?.isWaiterFailure == false)
     }
 
     @Test func fixedScheduleTimesOut() async throws {
         let transport = StepTransport([], fallback: instancesXML(["stopping"]))
         let clock = SteppedClock()
-        let error = await #expect(throws: WaiterError.self) {
+        let error = await #expect(throws: AWSError.self) {
             _ = try await scriptedClient(transport, clock: clock).ec2.wait(
                 EC2Waiters.instanceStopped, instanceIds: ["i-0"], schedule: .fixed(interval: 1, timeout: 10))
         }
-        #expect(error?.reason == .timedOut)
+        #expect(error?.isWaiterTimeout == true)
         #expect(clock.sleeps == Array(repeating: 1, count: 10))
     }
 
     @Test func backoffScheduleDoublesToItsCap() async throws {
         let transport = StepTransport([], fallback: instancesXML(["stopping"]))
         let clock = SteppedClock()
-        await #expect(throws: WaiterError.self) {
+        let error = await #expect(throws: AWSError.self) {
             _ = try await scriptedClient(transport, clock: clock).ec2.wait(
                 EC2Waiters.instanceStopped, instanceIds: ["i-0"],
                 schedule: .backoff(initial: 1, maxInterval: 4, timeout: 20))
         }
+        #expect(error?.isWaiterTimeout == true)
         #expect(clock.sleeps == [1, 2, 4, 4, 4, 4])
     }
 
