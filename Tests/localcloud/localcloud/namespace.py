@@ -152,6 +152,11 @@ class NamespaceRuntime:
         except (OSError, ValueError):
             return None
 
+    def init_pid(self) -> int | None:
+        """The instance's PID 1 as the host sees it, while it runs (SSM runs commands in its namespaces)."""
+        proc = self._proc
+        return self._ns_init_pid(proc.pid) if proc is not None and proc.poll() is None else None
+
     # internals --------------------------------------------------------------
     def _prepare_dirs(self, spec: LaunchSpec) -> None:
         shutil.rmtree(self.dev, ignore_errors=True)
