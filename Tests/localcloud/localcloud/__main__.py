@@ -38,6 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                        None if args.instances == "none" else args.instances, endpoint)
     cloud.ensure_region("us-east-1")
     server = make_server("127.0.0.1", args.port, cloud, threaded=True, request_handler=_Handler)
+    cloud.gateway.attach_server(server)   # it also serves the connections made inside instances
 
     def stop(signum, frame) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()

@@ -20,6 +20,7 @@ from pathlib import Path
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from . import disk_release
 from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
 from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
 from .autoscaling import AutoScaling
@@ -33,6 +34,7 @@ from .errors import EC2Error, ec2_error_xml
 from .faults import FaultBook
 from .instance_connect import InstanceConnect
 from .kms_access import create_grant_answer
+from .gateway import Gateway
 from .profiles import Profile
 from .runtime import runtime_factory
 from .scheduler import Scheduler
@@ -55,6 +57,7 @@ class LocalCloud:
         self.limits = RequestLimits() if profile.throttles else None
         self.scheduler = Scheduler(self.lock, self.faults)
         self.disks = DiskStore(state_dir)
+        self.gateway = Gateway(self)   # what instances reach from inside (VPC routes, BPA)
         self.ec2 = EC2Layer(self)
         self.api = ApiRules(self)
         self.autoscaling = AutoScaling(self)
@@ -105,6 +108,9 @@ class LocalCloud:
             body = environ["wsgi.input"].read(length) if length else b""
             environ["wsgi.input"] = io.BytesIO(body)
         call = parse_call(environ, body)
+        refused = self.gateway.refused(environ, call)
+        if refused is not None:   # never reaches AWS: no call-log entry either
+            return self.gateway.blackhole(environ, refused)
         entry = self.calls.record(call)
         if call.service == "s3" and body and environ.get("REQUEST_METHOD") == "PUT":
             # curl --data-binary sends application/x-www-form-urlencoded; S3 stores the bytes as
@@ -272,6 +278,7 @@ class LocalCloud:
                         self.ec2.check_self_shutdowns(ec2_backend(region))
                         self.autoscaling.check_health(region)
                         self.ssm.poll(region)
+                        self.ec2.busy.poll(ec2_backend(region))
             except Exception:
                 log.exception("monitor")
 
@@ -280,6 +287,9 @@ class LocalCloud:
         self._closed.set()
         self.scheduler.close()
         self.ec2.shutdown()
+        busy = disk_release.drain(20)
+        if busy:
+            log.error("loop devices still busy at close: %s", ", ".join(busy))
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 

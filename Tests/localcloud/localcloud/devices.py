@@ -48,3 +48,10 @@ def xen_names(requested: str) -> DeviceNames:
 
 def partition_name(names: DeviceNames, k: int) -> str:
     return f"{names.disk}{names.partition_prefix}{k}"
+
+
+def instance_store_names(index: int, serial: str) -> DeviceNames:
+    """An NVMe instance-store disk: udev names it by its model, Amazon EC2 NVMe Instance Storage."""
+    disk = f"nvme{index}n1"
+    return DeviceNames(disk=disk, partition_prefix="p",
+                       links=((f"disk/by-id/nvme-Amazon_EC2_NVMe_Instance_Storage_{serial}", f"../../{disk}"),))

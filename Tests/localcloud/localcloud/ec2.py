@@ -17,7 +17,8 @@ from typing import Callable
 
 from moto.ec2.models.instances import InstanceState
 
-from . import ec2_kms, ec2rules, ec2xml, publicip, statereason
+from . import ec2_kms, ec2rules, ec2xml, instance_store, publicip, statereason
+from .busy_detach import BusyDetach
 from .calls import Call
 from .devices import is_nitro
 from .disks import DiskStore, first_partition, install_public_key
@@ -56,7 +57,10 @@ class EC2Layer(VolumeActions):
             "StartInstances": self._start, "StopInstances": self._stop,
             "TerminateInstances": self._terminate, "AttachVolume": self._attach,
             "DetachVolume": self._detach, "GetConsoleOutput": self._console,
+            "DescribeVpcBlockPublicAccessOptions": cloud.gateway.bpa.describe,
+            "ModifyVpcBlockPublicAccessOptions": cloud.gateway.bpa.modify,
         }
+        self.busy = BusyDetach(self)   # DetachVolume of a volume still mounted inside
 
     # entry points ------------------------------------------------------------------
     def handle(self, backend, call: Call) -> bytes | None:
@@ -161,7 +165,10 @@ class EC2Layer(VolumeActions):
         return LaunchSpec(instance_id=instance.id,
                           root=Volume(root.volume_id, self.disks.volume(root.volume_id), instance.root_device_name),
                           volumes=others, user_data=rec.user_data, console_log=rec.console,
-                          cloud_endpoint=self.cloud.endpoint, nitro=is_nitro(instance.instance_type))
+                          cloud_endpoint=self.cloud.endpoint, nitro=is_nitro(instance.instance_type),
+                          network=self.cloud.gateway.network_for(instance),
+                          instance_store=instance_store.disks_for(instance.ec2_backend, instance.instance_type,
+                                                                  instance.id, rec.workdir))
 
     def _halt(self, instance, rec: InstanceRecord, delay: float, action: str, final: Callable[[], None],
               force: bool) -> None:

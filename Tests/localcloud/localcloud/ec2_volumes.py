@@ -77,15 +77,29 @@ class VolumeActions:
 
     def _detach(self, backend, call: Call) -> bytes:
         volume = backend.get_volume(call.params.get("VolumeId", ""))
+        busy = self.busy.again(volume, call)   # already busy: Force ends it (busy_detach.py)
+        if busy is not None:
+            return busy
         attachment = volume.attachment
         ec2rules.check_detach(volume, attachment.status if attachment else "available", volume.id in self.marketplace)
         instance, device = attachment.instance, attachment.device
         if call.params.get("InstanceId") and call.params["InstanceId"] != instance.id:
             raise EC2Error("InvalidAttachment.NotFound",
                            f"Volume '{volume.id}' is not attached to instance '{call.params['InstanceId']}'")
-        attachment.status = "detaching"
-        instance.block_device_mapping[device].status = "detaching"
         rec = self._record(instance)
+
+        def proceed() -> None:
+            self._begin_detach(backend, volume, instance, device, rec)
+
+        force = call.params.get("Force", "").lower() == "true"
+        if not self.busy.hold(volume, instance, rec, force, proceed):
+            proceed()
+        return ec2xml.attachment("DetachVolume", volume.id, instance.id, device, "detaching",
+                                 attachment.attach_time)
+
+    def _begin_detach(self, backend, volume, instance, device: str, rec) -> None:
+        volume.attachment.status = "detaching"
+        instance.block_device_mapping[device].status = "detaching"
         began = time.monotonic()
         stall = self.cloud.faults.take("DetachVolume", ("stall",))
 
@@ -96,5 +110,3 @@ class VolumeActions:
             self.cloud.later(remaining, stall, lambda: backend.detach_volume(volume.id, instance.id, device))
 
         rec.worker.submit(self._guarded, remove_device)
-        return ec2xml.attachment("DetachVolume", volume.id, instance.id, device, "detaching",
-                                 attachment.attach_time)

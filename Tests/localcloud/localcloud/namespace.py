@@ -1,10 +1,11 @@
 """The `namespace` instance runtime: user-data run for real, as the instance.
 
-Its / is its own root volume (a loop device's partition), in private mount, PID and
-UTS namespaces, with a private /dev (a host directory bind-mounted) that holds only its
-own disks, named as EC2 presents them (see devices.py). It shares the host's network
-namespace, so the cloud is at the same http://127.0.0.1:PORT. Its shutdown, poweroff,
-halt and reboot end only itself; reboot(2) in a PID namespace ends only that namespace.
+Its / is its own root volume (a loop device's partition), in private mount, PID, UTS and
+network namespaces, with a private /dev (a host directory bind-mounted) that holds only its
+own disks, named as EC2 presents them (see devices.py), instance-store disks included. In
+its network namespace the cloud answers at the same http://127.0.0.1:PORT as far as its VPC
+carries the traffic, and its sshd listens on port 22 (instance_network.py). Its shutdown,
+poweroff, halt and reboot end only itself; reboot(2) in a PID namespace ends only that namespace.
 """
 from __future__ import annotations
 
@@ -19,8 +20,11 @@ import threading
 import time
 from pathlib import Path
 
-from . import devices
+from . import devices, instance_store
 from .disks import run
+from .disk_release import release_partitions
+from .instance_network import InstanceNetwork
+from .mounts import mounts_of, unmount_inside
 from .namespace_guest import DROPPED_CAPS, INIT, SHIM, setup_script
 from .runtime import LaunchSpec, Volume
 
@@ -36,6 +40,13 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _wait_gone(pid: int | None, timeout: float = 5) -> None:
+    """The namespace's init exits after unshare; its mounts go only when it has."""
+    deadline = time.monotonic() + timeout
+    while pid is not None and os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
+        time.sleep(0.02)
+
+
 def _sysfs_dev(name: str) -> tuple[int, int]:
     major, minor = Path(f"/sys/class/block/{name}/dev").read_text().strip().split(":")
     return int(major), int(minor)
@@ -48,8 +59,7 @@ class AttachedDisk:
         self.volume = volume
         self.names = names
         self.loop = run("losetup", "--find", "--show", str(volume.image))
-        proc = subprocess.run(["partx", "-a", self.loop], capture_output=True)
-        self.partitioned = proc.returncode == 0
+        subprocess.run(["partx", "-a", self.loop], capture_output=True)   # fails without a table: fine
 
     def partitions(self) -> list[tuple[int, str]]:
         base = os.path.basename(self.loop)
@@ -58,16 +68,16 @@ class AttachedDisk:
             found.append((int(entry.name[len(base) + 1:]), entry.name))
         return sorted(found)
 
-    def release(self, deadline: float) -> None:
-        while self.partitioned:
-            if subprocess.run(["partx", "-d", self.loop], capture_output=True).returncode == 0 or \
-                    not self.partitions():
-                break
-            if time.monotonic() > deadline:
-                log.warning("%s: partitions still busy; loop device left to autoclear", self.loop)
-                break
-            time.sleep(0.2)
-        run("losetup", "-d", self.loop, check=False)
+    def devices(self) -> set[tuple[int, int]]:
+        base = os.path.basename(self.loop)
+        return {_sysfs_dev(base)} | {_sysfs_dev(name) for _, name in self.partitions()}
+
+    def release(self, ns_pid: int | None, deadline: float) -> None:
+        """Unmounts what the running instance still has mounted from it, then drops its
+        partitions and the loop device (disk_release.py: never a stale partition)."""
+        if ns_pid is not None:
+            unmount_inside(ns_pid, mounts_of(ns_pid, self.devices()))
+        release_partitions(self.loop, deadline)
 
 
 class NamespaceRuntime:
@@ -81,6 +91,7 @@ class NamespaceRuntime:
         self._spec: LaunchSpec | None = None
         self._lock = threading.RLock()
         self._stopping = False
+        self._network: InstanceNetwork | None = None
 
     # InstanceRuntime -------------------------------------------------------
     def start(self, spec: LaunchSpec) -> None:
@@ -89,8 +100,17 @@ class NamespaceRuntime:
             self._stopping = False
             self._prepare_dirs(spec)
             root = self._add_disk(spec.root, root=True)
+            for store in spec.instance_store:
+                instance_store.ensure(store)
+                self._add_disk(Volume(store.serial, store.image, ""), store=True)
             for volume in spec.volumes:
                 self._add_disk(volume)
+            enter_net: list[str] = []
+            if spec.network is not None:
+                self._network = InstanceNetwork(spec.network, int((self.ctl / "ssh-port").read_text()),
+                                                self.ctl / "ssh-forwarded")
+                self._network.open()
+                enter_net = ["nsenter", f"--net={self._network.path}"]
             parts = root.partitions()
             if not parts:
                 raise RuntimeError(f"root volume {spec.root.volume_id} has no partition to boot")
@@ -102,7 +122,7 @@ class NamespaceRuntime:
             # The console is a pipe (so /dev/console, /dev/ttyS0 → /proc/1/fd/1 work inside),
             # copied to the console log by a thread until the last writer in the instance exits.
             self._proc = subprocess.Popen(
-                ["unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child",
+                [*enter_net, "unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child",
                  "--propagation", "private",
                  "setpriv", "--bounding-set", DROPPED_CAPS, "/bin/sh", str(self.workdir / "setup.sh")],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -117,11 +137,23 @@ class NamespaceRuntime:
                 self._add_disk(volume)
 
     def detach(self, volume: Volume) -> None:
+        """The device goes away; whatever the instance still had mounted from it goes with it."""
         with self._lock:
             disk = self._disks.pop(volume.volume_id, None)
             if disk is not None:
                 self._remove_nodes(disk)
-                disk.release(time.monotonic() + 2)
+                disk.release(self.init_pid(), time.monotonic() + 10)
+
+    def holds_mounted(self, volume_id: str) -> bool:
+        """True while a filesystem on the volume is mounted inside the running instance. Asked
+        with the cloud's lock held, so it does not wait for this runtime's (a stop holds it for
+        seconds): it reads what is there, and a disk going away meanwhile counts as unmounted."""
+        disk = self._disks.get(volume_id)
+        pid = self.init_pid()
+        try:
+            return disk is not None and pid is not None and bool(mounts_of(pid, disk.devices()))
+        except OSError:
+            return False
 
     def stop(self, force: bool = False) -> None:
         with self._lock:
@@ -138,7 +170,11 @@ class NamespaceRuntime:
                 if proc.poll() is None:
                     os.kill(proc.pid, signal.SIGKILL)   # --kill-child takes the namespace with it
                     proc.wait()
+                _wait_gone(child)
             self._release_all()
+            if self._spec is not None:
+                for store in self._spec.instance_store:   # a stop erases instance storage
+                    instance_store.erase(store)
 
     def is_running(self) -> bool:
         """A guest reboot in progress counts as running (the instance stays `running` on EC2)."""
@@ -151,11 +187,6 @@ class NamespaceRuntime:
             return "127.0.0.1", int((self.ctl / "ssh-port").read_text())
         except (OSError, ValueError):
             return None
-
-    def init_pid(self) -> int | None:
-        """The instance's PID 1 as the host sees it, while it runs (SSM runs commands in its namespaces)."""
-        proc = self._proc
-        return self._ns_init_pid(proc.pid) if proc is not None and proc.poll() is None else None
 
     # internals --------------------------------------------------------------
     def _prepare_dirs(self, spec: LaunchSpec) -> None:
@@ -174,8 +205,11 @@ class NamespaceRuntime:
         (self.ctl / "shim").write_text(SHIM)
         os.chmod(self.ctl / "shim", 0o755)
         (self.ctl / "power").unlink(missing_ok=True)
-        if not (self.ctl / "ssh-port").exists():
+        if not (self.ctl / "ssh-port").exists():   # the host port: the same at every boot
             (self.ctl / "ssh-port").write_text(str(_free_port()))
+        # Own network namespace: sshd on 22 there (forwarded); else the host's, on the host port.
+        (self.ctl / "sshd-args").write_text(
+            "-p 22" if spec.network is not None else f"-p {(self.ctl / 'ssh-port').read_text()} -o ListenAddress=127.0.0.1")
         if spec.user_data and not (self.ctl / "user-data").exists():
             (self.ctl / "user-data").write_bytes(spec.user_data)
 
@@ -187,8 +221,14 @@ class NamespaceRuntime:
         index = 0 if root else next(i for i in range(1, 64) if f"nvme{i}n1" not in used)
         return devices.nitro_names(index, volume.volume_id, volume.device_name)
 
-    def _add_disk(self, volume: Volume, root: bool = False) -> AttachedDisk:
-        disk = AttachedDisk(volume, self._names_for(volume, root))
+    def _store_names(self, serial: str) -> devices.DeviceNames:
+        """Instance storage is NVMe, even on a Xen type (i3): the next free nvmeN."""
+        used = {d.names.disk for d in self._disks.values()}
+        return devices.instance_store_names(next(i for i in range(64) if f"nvme{i}n1" not in used), serial)
+
+    def _add_disk(self, volume: Volume, root: bool = False, store: bool = False) -> AttachedDisk:
+        names = self._store_names(volume.volume_id) if store else self._names_for(volume, root)
+        disk = AttachedDisk(volume, names)
         self._disks[volume.volume_id] = disk
         names = disk.names
         os.mknod(self.dev / names.disk, 0o660 | stat.S_IFBLK, os.makedev(*_sysfs_dev(os.path.basename(disk.loop))))
@@ -222,8 +262,16 @@ class NamespaceRuntime:
         deadline = time.monotonic() + 10
         for disk in list(self._disks.values()):
             self._remove_nodes(disk)
-            disk.release(deadline)
+            disk.release(None, deadline)
         self._disks.clear()
+        if self._network is not None:
+            self._network.close()
+            self._network = None
+
+    def init_pid(self) -> int | None:
+        """The instance's PID 1 as the host sees it, while it runs (SSM runs commands in its namespaces)."""
+        proc = self._proc
+        return self._ns_init_pid(proc.pid) if proc is not None and proc.poll() is None else None
 
     @staticmethod
     def _ns_init_pid(unshare_pid: int) -> int | None:

@@ -8,7 +8,7 @@ import shlex
 
 # Capabilities an instance does not get: nothing it runs may load modules, set the
 # clock, reach raw devices, make device nodes (it could reach the host's disks),
-# or change the host's network (it shares the host's network namespace).
+# or change its network (addresses and routes are the cloud's, as the VPC's are).
 DROPPED_CAPS = ("-sys_module,-sys_time,-sys_rawio,-mknod,-net_admin,-sys_boot,-syslog,"
                 "-mac_admin,-mac_override,-audit_control,-wake_alarm,-block_suspend")
 
@@ -52,6 +52,16 @@ export PATH=/run/localcloud/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 export HOME=/root LANG=C.UTF-8
 C=/run/localcloud/ctl
 echo "[localcloud] $(cat /proc/sys/kernel/hostname) up ($(. /etc/os-release; echo "$PRETTY_NAME"))"
+# cloud-init's final stage runs scripts-per-boot before scripts-user (its default
+# cloud_final_modules): the image's per-boot scripts at every boot, in alphabetical order,
+# executable files only; then, at the first boot only, the user-data.
+for f in /var/lib/cloud/scripts/per-boot/*; do
+    [ -f "$f" ] && [ -x "$f" ] || continue
+    echo "[localcloud] running per-boot script ${f##*/}"
+    "$f" </dev/null &
+    wait $!
+    echo "[localcloud] per-boot script ${f##*/} exited with status $?"
+done
 if [ -s $C/user-data ] && [ ! -e $C/user-data.done ]; then
     : > $C/user-data.done
     if [ "$(head -c 2 $C/user-data)" = "#!" ]; then
@@ -64,12 +74,15 @@ if [ -s $C/user-data ] && [ ! -e $C/user-data.done ]; then
         echo "[localcloud] user-data is not a script (#!…); not run"
     fi
 fi
-if [ -x /usr/sbin/sshd ] && [ -s $C/ssh-port ]; then
-    # sshd on a loopback port of its own (the host's network is shared): the image's own sshd
-    # judges logins with the image's own authorized_keys, sshd_config and PAM.
+if [ -x /usr/sbin/sshd ] && [ -s $C/sshd-args ]; then
+    # The image's own sshd judges logins with the image's own authorized_keys, sshd_config and
+    # PAM: on port 22 in the instance's network namespace (the cloud forwards a host port to it).
     mkdir -p /run/sshd && chmod 0755 /run/sshd
-    /usr/sbin/sshd -p "$(cat $C/ssh-port)" -o ListenAddress=127.0.0.1 -o PidFile=/run/sshd.pid \
-        && echo "[localcloud] sshd listening on 127.0.0.1:$(cat $C/ssh-port)"
+    if /usr/sbin/sshd $(cat $C/sshd-args) -o PidFile=/run/sshd.pid; then
+        # Said once the host can reach it: in its own namespace, when the cloud's forward is up.
+        for i in $(seq 1 50); do [ "$(cat $C/sshd-args)" != "-p 22" ] || [ -e $C/ssh-forwarded ] && break; sleep 0.1; done
+        echo "[localcloud] sshd listening ($(cat $C/sshd-args))"
+    fi
 fi
 while :; do sleep 1 & wait $!; done
 """

@@ -27,6 +27,7 @@ class Profile:
     asg_grace: float = 3.0    # a stopped InService Auto Scaling member → terminated and replaced (autoscaling.py)
     ssm_online: float = 1.0   # running (agent, profile, route) → Online in SSM (ssm_agent.py)
     eic_key_ttl: float = 60.0  # a SendSSHPublicKey key is served this long (instance_connect.py)
+    unreachable: float = 1.0  # a connection from inside an instance its VPC does not carry fails after this
 
 
 REALISTIC = Profile(
@@ -65,6 +66,9 @@ REALISTIC = Profile(
     # No published figure for the SSM Agent's first registration; the issue asks Online within
     # 10 s of running: 5 s.
     ssm_online=5.0,
+    # A blackholed TCP connect fails only when the client gives up (Linux retries its SYN for
+    # about two minutes); 10 s stands for a client with a short connect timeout.
+    unreachable=10.0,
 )
 
 FAST = Profile(name="fast", run=2.0, start=1.5, stop=1.5, terminate=1.0,

@@ -7,9 +7,10 @@ The cloud's state machine calls these methods; they never touch EC2 state themse
 """
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
+from typing import Callable, Protocol
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,24 @@ class Volume:
     volume_id: str          # vol-0abc…
     image: Path             # backing image file
     device_name: str        # as attached in EC2: /dev/sda1, /dev/xvda, /dev/sdf …
+
+
+@dataclass(frozen=True)
+class NetworkSpec:
+    """The instance's own network namespace (namespace runtime; see instance_network.py)."""
+    name: str                       # the namespace's name (netns.name_for)
+    address: str | None             # the instance's private IPv4 with its subnet's prefix, 172.31.5.9/20
+    cloud_port: int                 # the cloud's port: 127.0.0.1:PORT inside answers as the cloud
+    serve: Callable[[socket.socket, tuple], None]   # hands a connection made inside to the cloud
+    imds: Callable[[socket.socket, tuple], None] | None = None   # 169.254.169.254:80 inside (imds.py)
+
+
+@dataclass(frozen=True)
+class InstanceStoreDisk:
+    """An instance-store volume: a sparse image in the instance's work directory, zeroed at every stop."""
+    serial: str                     # the NVMe serial, AWS…
+    image: Path
+    size: int                       # bytes
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,8 @@ class LaunchSpec:
     console_log: Path               # everything the instance prints goes here (GetConsoleOutput)
     cloud_endpoint: str             # http://127.0.0.1:PORT, reachable from inside the instance
     nitro: bool = True              # Nitro: NVMe by-id links; Xen: /dev/xvdX names
+    network: NetworkSpec | None = None    # None: the host's network (vm, or no cloud port)
+    instance_store: tuple[InstanceStoreDisk, ...] = ()
 
 
 class InstanceRuntime(Protocol):

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import boto3
@@ -65,3 +66,26 @@ def wait_states(read, final: str, timeout: float = 60) -> list[str]:
 def launch(ec2, image_id: str, **kwargs) -> str:
     kwargs.setdefault("InstanceType", "t3.micro")
     return ec2.run_instances(ImageId=image_id, MinCount=1, MaxCount=1, **kwargs)["Instances"][0]["InstanceId"]
+
+
+def console_until(ec2, instance_id: str, needle: str, count: int = 1, timeout: float = 60) -> str:
+    """Polls GetConsoleOutput until `needle` appears `count` times; returns the text."""
+    deadline = time.monotonic() + timeout
+    while (text := ec2.get_console_output(InstanceId=instance_id).get("Output", "")).count(needle) < count:
+        assert time.monotonic() < deadline, f"{needle!r} never appeared {count} time(s) on {instance_id}:\n{text}"
+        time.sleep(0.3)
+    return text
+
+
+@contextmanager
+def separate_cloud():
+    """A cloud of the test's own, through scripts/localcloud: (url, port, state directory)."""
+    out = subprocess.run([str(REPO / "scripts/localcloud"), "start", "--profile", "fast"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    url = out.stdout.strip().splitlines()[-1]
+    port = url.rsplit(":", 1)[1]
+    try:
+        yield url, port, f"/var/tmp/keyrescue-localcloud/{port}"
+    finally:
+        subprocess.run([str(REPO / "scripts/localcloud"), "stop", "--port", port], timeout=300)
