@@ -126,9 +126,17 @@ class SSM:
         return invocation_json(command, inv)
 
     def _selected(self, body: dict) -> list[Command]:
+        """The commands a List* call asks for, newest first; a Status filter is the only one known."""
         commands = [self._command(body)] if body.get("CommandId") else list(self.commands.values())
         instance = body.get("InstanceId")
-        return [c for c in reversed(commands) if instance is None or instance in c.invocations]
+        statuses = set()
+        for f in body.get("Filters") or []:
+            if f.get("key") != "Status":
+                raise JsonError("InvalidFilterKey", f"Filter key {f.get('key')!r} is not supported by the local "
+                                "cloud: filter on Status, or filter the answer yourself.")
+            statuses.add(f.get("value"))
+        return [c for c in reversed(commands) if (instance is None or instance in c.invocations)
+                and (not statuses or c.status() in statuses)]
 
     def _ListCommandInvocations(self, body: dict, region: str) -> dict:
         instance = body.get("InstanceId")

@@ -10,6 +10,8 @@ import pytest
 from botocore.exceptions import ClientError
 
 from conftest import client, launch, needs_root, state_of, wait_states
+from localcloud.ssm_access import documents_allow
+from localcloud.ssm_commands import check_parameters
 
 pytestmark = needs_root
 CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
@@ -89,13 +91,18 @@ def test_online_only_with_agent_and_core_policy(endpoint, fleet):
         assert e.value.response["Error"]["Code"] == "InvalidInstanceId"
 
 
-def test_a_role_without_the_policy_stays_unknown(endpoint, al2023):
+def test_no_policy_or_no_route_stays_unknown(endpoint, al2023, fleet):
+    """A role without the policy; the policy, but a subnet with no route out (the agent can't reach SSM)."""
     ec2, iam, ssm = client(endpoint, "ec2"), client(endpoint, "iam"), client(endpoint, "ssm")
-    iid = launch(ec2, al2023, IamInstanceProfile={"Name": _profile(iam, "lc-ssm-none", None)})
-    wait_states(lambda: state_of(ec2, iid), "running")
-    time.sleep(2)
-    assert _online(ssm, iid) == {}
-    ec2.terminate_instances(InstanceIds=[iid])
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    private = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    ids = [launch(ec2, al2023, IamInstanceProfile={"Name": _profile(iam, "lc-ssm-none", None)}),
+           launch(ec2, al2023, IamInstanceProfile={"Name": "lc-ssm-core"}, SubnetId=private)]
+    for iid in ids:
+        wait_states(lambda i=iid: state_of(ec2, i), "running")
+    time.sleep(2)   # twice fast's ssm_online
+    assert _online(ssm, *ids) == {}
+    ec2.terminate_instances(InstanceIds=ids)
 
 
 def test_managed_policies_are_awss(endpoint):
@@ -167,3 +174,15 @@ def test_a_stopped_node_loses_its_connection(endpoint, fleet):
     calls = json.loads(urllib.request.urlopen(f"{endpoint}/_localcloud/calls").read())
     assert {"SendCommand", "GetCommandInvocation", "DescribeInstanceInformation"} <= \
         {c["action"] for c in calls if c["service"] == "ssm"}
+
+
+def test_policy_reading_and_parameter_checks_pure():
+    allow = {"Statement": [{"Effect": "Allow", "Action": ["ssm:Update*"], "Resource": "*"}]}
+    deny = json.dumps({"Statement": {"Effect": "Deny", "Action": "ssm:*", "Resource": "*"}})
+    assert documents_allow([allow], "ssm:UpdateInstanceInformation")
+    assert not documents_allow([allow, deny], "ssm:UpdateInstanceInformation")     # an explicit Deny wins
+    assert not documents_allow([{"Statement": [{"Effect": "Allow", "Action": "s3:*"}]}], "ssm:UpdateInstanceInformation")
+    assert check_parameters({"commands": ["true"], "executionTimeout": ["60"]}) is None
+    assert "commands" in check_parameters({"commands": "true"})
+    assert "workingDir" in check_parameters({"commands": ["true"], "workingDir": ["/"]})
+    assert "172800" in check_parameters({"commands": ["true"], "executionTimeout": ["0"]})
