@@ -38,8 +38,8 @@ struct ResetCommand {
             confirm: { _ in Terminal.confirm("Go ahead despite these warnings? [y/N] ", json: options.json) },
             execute: { plan in
                 out.handle(.note("journal: \(journal.path(of: plan.runID).path)"))
-                let engine = RescueEngine(aws: client, journal: journal, events: { out.handle($0) })
-                engine.killAfter = testKillAfter()
+                let engine = RescueEngine(
+                    aws: client, journal: journal, environment: engineEnvironment(), events: { out.handle($0) })
                 return try await engine.execute(plan)
             },
             checkLogin: { outcome, plan in
@@ -71,7 +71,12 @@ extension ResetOptions {
     }
 }
 
-/// The fault matrix's hook (Tests/e2e/test_fault_matrix.py): SIGKILL right after this step is journaled.
-func testKillAfter() -> RunStep? {
-    ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:))
+/// The engine's clock and crash hook. The fault matrix (Tests/e2e/test_fault_matrix.py) sets
+/// KEYRESCUE_TEST_KILL_AFTER=STEP: the process SIGKILLs itself right after that step is journaled.
+func engineEnvironment() -> EngineEnvironment {
+    guard let step = ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:))
+    else { return EngineEnvironment() }
+    return EngineEnvironment { point in
+        if point == .stepDone(step) { kill(getpid(), SIGKILL) }
+    }
 }

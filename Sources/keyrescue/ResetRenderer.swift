@@ -42,7 +42,7 @@ enum ResetRenderer {
                 "  3. stop \(t.instanceID) while a rescue host (\(plan.rescueHost.imageID), \(plan.rescueHost.instanceType)) boots",
                 "  4. move \(t.rootVolumeID) from \(t.rootDeviceName) to the rescue host at \(plan.rescueHost.attachDevice)",
                 "  5. the agent writes the key\(user)\(plan.keys.replace ? ", removing the others" : "")",
-                "  6. move it back to \(t.rootDeviceName)\(t.originalState == "running" ? ", start \(t.instanceID)" : ""), remove the rescue host",
+                "  6. move it back to \(t.rootDeviceName)\(t.originalState == .running ? ", start \(t.instanceID)" : ""), remove the rescue host",
                 "  7. verify: \(plan.options.verify)",
             ].joined(separator: "\n"))
     }

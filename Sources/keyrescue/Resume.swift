@@ -20,8 +20,8 @@ struct Resume: AsyncParsableCommand {
             }
             let out = ProgressRenderer.forStdout(json: json)
             let journal = JournalStore(directory: JournalStore.defaultDirectory())
-            let engine = RescueEngine(aws: client, journal: journal, events: { out.handle($0) })
-            engine.killAfter = testKillAfter()
+            let engine = RescueEngine(
+                aws: client, journal: journal, environment: engineEnvironment(), events: { out.handle($0) })
             var outcome = try await engine.resume(record)
             let check = await LoginCheck.run(
                 outcome, plan: record.plan, ec2: client.ec2, knownHostsDirectory: journal.directory,

@@ -34,19 +34,14 @@ struct Runs: AsyncParsableCommand {
 
     /// Every journal on this workstation: the readable ones newest first, and why the others are not.
     static func journals(_ journal: JournalStore) -> (records: [RunRecord], unreadable: [(String, String)]) {
-        let directory = journal.path(of: "x").deletingLastPathComponent().path
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter {
-            $0.hasSuffix(".json")
-        }.sorted()
         var records: [RunRecord] = []
         var unreadable: [(String, String)] = []
-        for runID in names.map({ String($0.dropLast(5)) }) {
-            do {
-                if let record = try journal.load(runID) { records.append(record) }
-            } catch {
-                unreadable.append((runID, "\(error)"))
+        for entry in journal.entries() {
+            switch entry {
+            case .run(let record): records.append(record)
+            case .unreadable(let runID, let why): unreadable.append((runID, why))
             }
         }
-        return (records.sorted { $0.createdAt > $1.createdAt }, unreadable)
+        return (records, unreadable)
     }
 }

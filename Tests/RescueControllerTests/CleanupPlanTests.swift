@@ -13,7 +13,7 @@ import Testing
     }
 
     func host(_ id: String, run: String, name: String? = nil) -> Instance {
-        var host = Instance(instanceId: id, state: "running")
+        var host = Instance(instanceId: id, state: .running)
         host.tags = [Tag(RunTags.run, run), Tag("Name", name ?? "keyrescue-rescue-\(run)")]
         return host
     }

@@ -18,10 +18,13 @@ import Testing
     static func plan() -> RescuePlan {
         RescuePlan(
             runID: "kr-test", region: "us-east-1",
-            target: .init(instanceID: "i-1", availabilityZone: "us-east-1a", subnetID: "subnet-1", vpcID: "vpc-1",
-                          rootVolumeID: "vol-1", rootDeviceName: "/dev/xvda", rootDeleteOnTermination: true, originalState: "running"),
+            target: .init(
+                instanceID: "i-1", availabilityZone: "us-east-1a", subnetID: "subnet-1", vpcID: "vpc-1",
+                rootVolumeID: "vol-1", rootDeviceName: "/dev/xvda", rootDeleteOnTermination: true,
+                originalState: .running),
             rescueHost: .init(imageID: "ami-1", instanceType: "t3.micro", subnetID: "subnet-1"),
-            delivery: .init(bucket: "b", createBucket: true, prefix: "keyrescue/kr-test/", agentPath: "/a", agentSHA256: "00"),
+            delivery: .init(
+                bucket: "b", createBucket: true, prefix: "keyrescue/kr-test/", agentPath: "/a", agentSHA256: "00"),
             keys: .init(publicKeys: ["ssh-ed25519 AAAA k"]))
     }
 
@@ -37,7 +40,9 @@ import Testing
         #expect(store.list().map(\.runID) == ["kr-test"])
         let tmp = try FileManager.default.contentsOfDirectory(atPath: dir.appendingPathComponent("tmp").path)
         #expect(tmp.isEmpty)
-        let mode = try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("runs").path)[.posixPermissions] as? Int
+        let mode =
+            try FileManager.default.attributesOfItem(atPath: dir.appendingPathComponent("runs").path)[.posixPermissions]
+            as? Int
         #expect(mode == 0o700)
         try store.lock("kr-test")
         let other = JournalStore(directory: dir)
@@ -62,10 +67,16 @@ import Testing
 }
 
 @Suite struct KeyGeneratorTests {
-    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen"), "needs ssh-keygen to read the key back"))
+    @Test(
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: "/usr/bin/ssh-keygen"),
+            "needs ssh-keygen to read the key back"))
     func sshKeygenReadsTheGeneratedPrivateKey() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("kr-key-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: path); try? FileManager.default.removeItem(atPath: path + ".pub") }
+        defer {
+            try? FileManager.default.removeItem(atPath: path);
+            try? FileManager.default.removeItem(atPath: path + ".pub")
+        }
         let pair = try KeyGenerator.generate(at: path, comment: "test@keyrescue")
         let mode = try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int
         #expect(mode == 0o600)
@@ -86,7 +97,9 @@ import Testing
 
 @Suite struct LoginVerifierTests {
     func verifier(_ options: [String]) -> LoginVerifier {
-        LoginVerifier(address: "54.1.2.3", user: "admin", privateKey: "/k", hostKeys: ["ssh-ed25519 AAAA"], instanceID: "i-1", sshOptions: options)
+        LoginVerifier(
+            address: "54.1.2.3", user: "admin", privateKey: "/k", hostKeys: ["ssh-ed25519 AAAA"], instanceID: "i-1",
+            sshOptions: options)
     }
 
     @Test func probeFollowsTheSSHOptions() {
@@ -97,6 +110,7 @@ import Testing
 
     @Test func printedCommandPinsTheHostKeys() {
         let command = verifier(["-J", "bastion"]).command(knownHosts: "/kh").joined(separator: " ")
-        #expect(command == "ssh -i /k -o UserKnownHostsFile=/kh -o HostKeyAlias=keyrescue-i-1 -J bastion admin@54.1.2.3")
+        #expect(
+            command == "ssh -i /k -o UserKnownHostsFile=/kh -o HostKeyAlias=keyrescue-i-1 -J bastion admin@54.1.2.3")
     }
 }

@@ -8,11 +8,11 @@ import Testing
         AWSError(code: code, message: "", httpStatus: status, service: "ec2", action: "DescribeInstances")
     }
 
-    /// The engine's end of a run, in the form it has on this branch (see ProgressEvent.swift).
+    /// The engine's end of a run.
     static func failure(rolledBack: Bool, next: String = "fix it") -> RescueFailure {
         RescueFailure(
-            runID: "kr-1", message: "the agent failed",
-            state: rolledBack ? "rolled back — as it was" : "resumable — detached", next: next)
+            runID: "kr-1", message: "the agent failed", disposition: rolledBack ? .rolledBack : .resumable,
+            state: rolledBack ? "as it was" : "detached", next: next)
     }
 
     struct Row: Sendable, CustomTestStringConvertible {

@@ -4,14 +4,14 @@ import Testing
 
 @Suite struct PreflightRulesTests {
     static func instance(_ change: (inout Instance) -> Void = { _ in }) -> Instance {
-        var i = Instance(instanceId: "i-1", state: "running")
+        var i = Instance(instanceId: "i-1", state: .running)
         i.rootDeviceType = "ebs"
         i.rootDeviceName = "/dev/xvda"
         i.availabilityZone = "us-east-1a"
         change(&i)
         return i
     }
-    static let volume = Volume(volumeId: "vol-1", state: "in-use")
+    static let volume = Volume(volumeId: "vol-1", state: .inUse)
 
     func codes(_ i: Instance, _ change: (inout PreflightFacts) -> Void = { _ in }) -> [String] {
         var facts = PreflightFacts(instance: i, rootVolume: Self.volume, elasticIP: true)
@@ -34,7 +34,7 @@ import Testing
         Rule(finding: "refuse:windows", instance: { $0.platform = "windows" }),
         Rule(finding: "refuse:stop-protection", facts: { $0.disableApiStop = true }),
         Rule(finding: "warn:stop-protection-unknown", facts: { $0.disableApiStop = nil }),
-        Rule(finding: "refuse:instance-state", instance: { $0.state = "stopping" }),
+        Rule(finding: "refuse:instance-state", instance: { $0.state = .stopping }),
         Rule(finding: "refuse:rescue-in-progress", instance: { $0.tags = [Tag("keyrescue:run", "kr-1")] }),
         Rule(finding: "refuse:no-s3-route", facts: { $0.subnetReachesS3 = false }),
         Rule(finding: "refuse:no-root-volume", facts: { $0.rootVolume = nil }),

@@ -9,7 +9,8 @@ extension Injector {
     static func mountHomeIfSeparate(
         _ home: String, _ root: SafeRoot, _ target: some OpenedTarget, _ report: inout RescueReport
     ) throws(RescueReport.Failure) {
-        guard let fstab = root.text("/etc/fstab"), let entry = HomeMount.entry(holding: home, in: Fstab.parse(fstab))
+        guard let fstab = try root.textOrRefusal("/etc/fstab", because: "it says where the home's filesystem is"),
+            let entry = HomeMount.entry(holding: home, in: Fstab.parse(fstab))
         else { return }
         let outcome: SecondaryMount
         do { outcome = try target.mountSecondary(entry) } catch {

@@ -2,6 +2,8 @@ import RescueModel
 
 /// Everything the agent decides from the target's own files before it writes: who logs in, where
 /// their keys go, which label they need, and what would still refuse the login. Pure over TargetFiles.
+/// A file that decides one of these and that the agent cannot read is a refusal naming the file and
+/// why, never a silent default (docs/AGENT.md, "Limits and refusals").
 public struct TargetInspection: Sendable {
     public var distro: RescueReport.Distro?
     public var user: PasswdEntry
@@ -20,22 +22,39 @@ public struct TargetInspection: Sendable {
     /// those groups.
     public var privateGroups: Set<UInt32> = []
 
+    static let fixByHand =
+        "look at the disk by hand (mount it read-only), make it a regular file of sane size, and run the agent again"
+
     public static func inspect(
         _ files: some TargetFiles, userOverride: String?, keys: [PublicKey]
     ) throws(RescueReport.Failure) -> TargetInspection {
-        guard let passwdText = files.text("/etc/passwd") else {
+        var passwdReader = PasswdReader()
+        guard
+            try needed(
+                "the login user and their home come from it", fixByHand,
+                { () throws(TargetFileError) in
+                    try files.lines("/etc/passwd", limit: ReadLimits.accountFile) { passwdReader.add($0) }
+                })
+        else {
             throw RescueReport.Failure(
                 .noLinuxRoot, "the filesystem has no /etc/passwd: it is not a Linux root",
                 hint: "check that the right volume or partition was given (keyrescue-agent probe lists what it found)")
         }
-        let osRelease = files.text("/etc/os-release") ?? files.text("/usr/lib/os-release")
-        let distro = osRelease.map { OSRelease.distro(OSRelease.parse($0)) }
-        let passwd = AccountFiles.parsePasswd(passwdText).entries
-        let groups = AccountFiles.parseGroup(files.text("/etc/group") ?? "").entries
-        let dropIns = files.glob("/etc/cloud/cloud.cfg.d/*.cfg").compactMap { path in
-            files.text(path).map { (name: TargetPath.split(path).name, text: $0) }
+        let osRelease = try needed("the distro decides the default login user", fixByHand) {
+            () throws(TargetFileError) -> String? in
+            if let text = try files.text("/etc/os-release", limit: ReadLimits.smallFile) { return text }
+            return try files.text("/usr/lib/os-release", limit: ReadLimits.smallFile)
         }
-        let cloudInit = CloudInitConfig.users(cloudCfg: files.text("/etc/cloud/cloud.cfg"), dropIns: dropIns)
+        let distro = osRelease.map { OSRelease.distro(OSRelease.parse($0)) }
+        let passwd = passwdReader.entries
+        // cloud-init only decides the user: with --user its files are not needed.
+        let cloudInit =
+            userOverride != nil
+            ? CloudInitUsers()
+            : try needed(
+                "cloud-init's files decide which user got the instance's key",
+                "pass the login user with --user NAME (cloud-init's files are then not read)"
+            ) { () throws(TargetFileError) in try CloudInitConfig.read(files) }
         let chosen = try LoginUserChoice.choose(
             override: userOverride, cloudInit: cloudInit, distroID: distro?.id, passwd: passwd)
         let user = chosen.entry
@@ -44,28 +63,48 @@ public struct TargetInspection: Sendable {
                 .unsafePath, "the home directory of \(user.name) in the target's passwd is \(user.home)",
                 hint: "fix the passwd entry on the disk by hand, or pass another user with --user")
         }
-        let sshd = SSHDConfig.read(files)
-        guard let keysFile = sshd.authorizedKeysFiles.lazy.compactMap({
-            SSHDConfig.expand($0, user: user.name, home: user.home)
-        }).first else {
+        // Only the user's own groups are kept: a group file may be as large as passwd.
+        var groupReader = GroupReader { $0.gid == user.gid || $0.members.contains(user.name) }
+        try needed("sshd's AllowGroups and DenyGroups are checked against it", fixByHand) {
+            () throws(TargetFileError) in
+            try files.lines("/etc/group", limit: ReadLimits.accountFile) { groupReader.add($0) }
+        }
+        let groups = groupReader.entries
+        let sshd = try needed(
+            "sshd reads it for AuthorizedKeysFile, so a key written without it may land where sshd does not look",
+            "sshd reads this file too: " + fixByHand
+        ) { () throws(TargetFileError) in try SSHDConfig.read(files) }
+        guard
+            let keysFile = sshd.authorizedKeysFiles.lazy.compactMap({
+                SSHDConfig.expand($0, user: user.name, home: user.home)
+            }).first
+        else {
             throw RescueReport.Failure(
-                .unsupported, "the target's sshd_config sets AuthorizedKeysFile to none or to tokens the agent cannot expand",
+                .unsupported,
+                "the target's sshd_config sets AuthorizedKeysFile to none or to tokens the agent cannot expand",
                 hint: "keys are looked up some other way (AuthorizedKeysCommand?); fix sshd_config on the disk by hand")
         }
-        let selinux = SELinuxConfig.read(files)
+        let selinux = try needed("SELinux's mode decides the label sshd needs on the key", fixByHand) {
+            () throws(TargetFileError) in
+            try SELinuxConfig.read(files)
+        }
         let label = selinux.sshHomeLabelAndSource(files, home: user.home)
         var warnings = chosen.notes.map { RescueReport.Warning(.userNotInCloudInit, $0) }
-        warnings += LoginWarnings.of(sshd, user: user, groups: groups, keys: keys)
+        warnings += try LoginWarnings.of(sshd, user: user, groups: groups, keys: keys)
         if let version = OpenSSHVersion.read(files) {
             warnings += keys.compactMap { key in version.refusal(of: key.type).map { .init(.keyTypeNotAccepted, $0) } }
         }
         if sshd.authorizedKeysFiles.first.flatMap({ SSHDConfig.expand($0, user: user.name, home: user.home) }) == nil {
-            warnings.append(.init(.authorizedKeysFileUnusual, "the first AuthorizedKeysFile uses tokens the agent cannot expand; the key went to \(keysFile)"))
+            warnings.append(
+                .init(
+                    .authorizedKeysFileUnusual,
+                    "the first AuthorizedKeysFile uses tokens the agent cannot expand; the key went to \(keysFile)"))
         }
         if let chosen = label.label, !label.fromPolicy {
-            warnings.append(.init(.selinuxLabelDefaulted, "the target's SELinux policy files do not say how to label ~/.ssh; used \(chosen)"))
+            let why = label.problem.map { ": \($0)" } ?? " how to label ~/.ssh"
+            warnings.append(
+                .init(.selinuxLabelDefaulted, "the target's SELinux policy files do not say\(why); used \(chosen)"))
         }
-        warnings += sshd.unreadable.map { .init(.sshdConfigUnreadable, "\($0) on the target could not be read") }
         var found = TargetInspection(
             distro: distro, user: user, userReason: chosen.reason, keysFile: keysFile,
             selinuxLabel: label.label, hostKeys: HostKeys.read(files), warnings: warnings)
@@ -80,44 +119,12 @@ public struct TargetInspection: Sendable {
         found.userGroups = Set(listed.map(\.gid) + [user.gid])
         return found
     }
-}
 
-/// What in the target's own configuration would still refuse the key login (sshd's rules).
-enum LoginWarnings {
-    static func of(_ sshd: SSHDConfig, user: PasswdEntry, groups: [GroupEntry], keys: [PublicKey]) -> [RescueReport.Warning] {
-        var warnings: [RescueReport.Warning] = []
-        if !sshd.pubkeyAuthentication {
-            warnings.append(.init(.pubkeyAuthenticationDisabled, "the target's sshd_config says PubkeyAuthentication no: key logins are refused"))
-        }
-        let memberOf = Set(groups.filter { $0.gid == user.gid || $0.members.contains(user.name) }.map(\.name))
-        let userMatches = { (patterns: [String]) in
-            patterns.contains { Glob.matches($0.split(separator: "@").first ?? "", user.name) }
-        }
-        let groupMatches = { (patterns: [String]) in patterns.contains { p in memberOf.contains { Glob.matches(p, $0) } } }
-        if userMatches(sshd.denyUsers) || groupMatches(sshd.denyGroups)
-            || (!sshd.allowUsers.isEmpty && !userMatches(sshd.allowUsers))
-            || (!sshd.allowGroups.isEmpty && !groupMatches(sshd.allowGroups)) {
-            warnings.append(.init(.userNotAllowed, "the target's sshd_config AllowUsers/DenyUsers/AllowGroups/DenyGroups refuse \(user.name)"))
-        }
-        for condition in sshd.matchBlocks {
-            warnings.append(.init(.matchBlockMayApply, "the target's sshd_config has `Match \(condition)` changing key logins; check it applies as you expect"))
-        }
-        if !LoginUserChoice.isLoginShell(user.shell) {
-            warnings.append(.init(.loginShellRefuses, "\(user.name)'s shell is \(user.shell): the login will be refused"))
-        }
-        if let accepted = sshd.acceptedAlgorithms, !accepted.hasPrefix("+") {
-            let names = accepted.split(separator: ",").map(String.init)
-            for key in keys where !names.contains(where: { Glob.matches($0.trimmingPrefix("-"), key.type.rawValue) }) {
-                warnings.append(.init(.keyTypeNotAccepted, "the target's sshd_config PubkeyAcceptedAlgorithms does not list \(key.type.rawValue)"))
-            }
-        }
-        if user.uid == 0 {
-            warnings.append(.init(.rootLoginRefused, "the key was written for root; many images refuse root logins (PermitRootLogin)"))
-        }
-        return warnings
+    /// Runs a read the rescue cannot do without; a file it cannot use becomes the refusal.
+    @discardableResult
+    private static func needed<T>(
+        _ why: String, _ hint: String, _ body: () throws(TargetFileError) -> T
+    ) throws(RescueReport.Failure) -> T {
+        do { return try body() } catch { throw error.refusal(why, hint: hint) }
     }
-}
-
-extension String {
-    fileprivate func trimmingPrefix(_ prefix: String) -> String { hasPrefix(prefix) ? String(dropFirst(prefix.count)) : self }
 }

@@ -20,14 +20,58 @@ public struct CloudInitUsers: Equatable, Sendable {
 }
 
 public enum CloudInitConfig {
+    static let cloudCfg = "/etc/cloud/cloud.cfg"
+    static let dropInDirectory = "/etc/cloud/cloud.cfg.d"
+
+    /// Reads `cloud.cfg` and `cloud.cfg.d/*.cfg` within ReadLimits. A file cloud-init would read that
+    /// the agent cannot (a FIFO, too large, nested too deep) is an error naming it: skipping it
+    /// could pick another user than the one cloud-init gave the key to.
+    public static func read(_ files: some TargetFiles) throws(TargetFileError) -> CloudInitUsers {
+        var total = 0
+        func text(_ path: String) throws(TargetFileError) -> String? {
+            let remaining = ReadLimits.cloudInitTotal - total
+            let limit = min(ReadLimits.cloudInitFile, remaining)
+            let content: TargetFileContent?
+            do { content = try files.read(path, limit: limit) } catch let error
+                where error.kind == .tooLarge && limit < ReadLimits.cloudInitFile
+            {
+                throw TargetFileError(
+                    path, .tooLarge,
+                    "takes the cloud-init files past \(ReadLimits.size(ReadLimits.cloudInitTotal)), the most the agent reads of them"
+                )
+            }
+            total += content?.bytes.count ?? 0
+            return content?.text
+        }
+        let main = try text(cloudCfg)
+        let paths = try files.glob(dropInDirectory + "/*.cfg")
+        guard paths.count <= ReadLimits.cloudInitFiles else {
+            throw TargetFileError(
+                dropInDirectory, .tooLarge,
+                "holds \(paths.count) .cfg files, more than the \(ReadLimits.cloudInitFiles) the agent reads")
+        }
+        var dropIns: [(name: String, text: String)] = []
+        for path in paths {
+            if let body = try text(path) { dropIns.append((name: TargetPath.split(path).name, text: body)) }
+        }
+        return try users(cloudCfg: main, dropIns: dropIns)
+    }
+
     /// `files` are (name, text) pairs: `cloud.cfg` first, then `cloud.cfg.d/*.cfg`; they are merged
     /// in cloud-init's order (cloud.cfg, then the .d files sorted by name), later values winning.
-    public static func users(cloudCfg: String?, dropIns: [(name: String, text: String)]) -> CloudInitUsers {
-        let ordered = (cloudCfg.map { [$0] } ?? []) + dropIns.filter { $0.name.hasSuffix(".cfg") }
-            .sorted { $0.name < $1.name }.map(\.text)
+    public static func users(cloudCfg: String?, dropIns: [(name: String, text: String)]) throws(TargetFileError)
+        -> CloudInitUsers
+    {
+        let ordered =
+            (cloudCfg.map { [(path: Self.cloudCfg, text: $0)] } ?? [])
+            + dropIns.filter { $0.name.hasSuffix(".cfg") }.sorted { $0.name < $1.name }
+            .map { (path: "\(dropInDirectory)/\($0.name)", text: $0.text) }
         var result = CloudInitUsers(defaultUserName: nil, users: nil, usersIncludesDefault: false)
-        for text in ordered {
-            let root = MiniYAML.parse(text)
+        for file in ordered {
+            let root: YAMLNode
+            do { root = try MiniYAML.parse(file.text) } catch {
+                throw TargetFileError(file.path, .tooLarge, error.description)
+            }
             if let name = root["system_info"]?["default_user"]?["name"]?.string, !name.isEmpty {
                 result.defaultUserName = name
             }

@@ -1,8 +1,11 @@
 /// The YAML subset cloud-init configs use for users: block mappings and sequences (a sequence may sit
 /// at its key's indentation), flow `[…]` and `{…}`, quoted and plain scalars, comments, `---`.
 /// Block scalars (`|`, `>`) are kept as text; anchors and tags are dropped. Anything it cannot read
-/// becomes a scalar rather than an error: callers look up only a few keys.
-public indirect enum YAMLNode: Equatable, Sendable {
+/// becomes a scalar rather than an error (callers look up only a few keys), except nesting deeper
+/// than `maxDepth`. Linear in the text: no recursion per bracket, no copy per list item.
+/// Not `indirect`: the arrays already hold children on the heap, and a scalar stays inline instead of
+/// costing a box of its own (a 4 MiB list of short items is a million scalars).
+public enum YAMLNode: Equatable, Sendable {
     case scalar(String)
     case map([(String, YAMLNode)])
     case seq([YAMLNode])
@@ -33,22 +36,36 @@ public indirect enum YAMLNode: Equatable, Sendable {
     }
 }
 
+/// Why a cloud-init file was not read as YAML.
+public struct YAMLError: Error, Equatable, CustomStringConvertible {
+    public var description: String
+
+    static func tooDeep(line: Int) -> YAMLError {
+        YAMLError(
+            description: "nests more than \(MiniYAML.maxDepth) levels deep (line \(line)), more than the agent reads")
+    }
+}
+
 public enum MiniYAML {
-    public static func parse(_ text: String) -> YAMLNode {
+    /// Real cloud-init configs nest a handful of levels; anything deeper is refused, not recursed into.
+    public static let maxDepth = 64
+
+    public static func parse(_ text: String) throws(YAMLError) -> YAMLNode {
         var lines: [Line] = []
-        for raw in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) {
+        for (offset, raw) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
             let indent = raw.prefix { $0 == " " }.count
             let content = stripComment(raw.dropFirst(indent))
             if content.isEmpty || content == "---" || content == "..." || content.hasPrefix("%") { continue }
-            lines.append(Line(indent: indent, text: content))
+            lines.append(Line(indent: indent, text: content, number: offset + 1))
         }
         var parser = BlockParser(lines: lines)
-        return parser.block(minIndent: 0) ?? .map([])
+        return try parser.block(minIndent: 0, depth: 0) ?? .map([])
     }
 
     struct Line {
         var indent: Int
         var text: Substring
+        var number: Int
     }
 
     static func stripComment(_ text: Substring) -> Substring {
@@ -59,7 +76,9 @@ public enum MiniYAML {
             if let q = quote {
                 if c == q { quote = nil }
             } else if c == "\"" || c == "'" {
-                if previous == " " || previous == "[" || previous == "," || previous == ":" || previous == "{" { quote = c }
+                if previous == " " || previous == "[" || previous == "," || previous == ":" || previous == "{" {
+                    quote = c
+                }
             } else if c == "#", previous == " " || previous == "\t" {
                 return trimEnd(text[..<index])
             }

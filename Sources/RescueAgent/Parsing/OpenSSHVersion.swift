@@ -14,10 +14,18 @@ public struct OpenSSHVersion: Comparable, Equatable, Sendable, CustomStringConve
     public static func < (a: Self, b: Self) -> Bool { (a.major, a.minor) < (b.major, b.minor) }
     public var description: String { "\(major).\(minor)" }
 
+    /// A source the agent cannot read (too large, not a regular file) is passed over: the version
+    /// only adds warnings, it decides nothing.
     public static func read(_ files: some TargetFiles) -> OpenSSHVersion? {
-        if let status = files.text("/var/lib/dpkg/status"), let version = fromDpkgStatus(status) { return version }
+        if let status = try? files.text("/var/lib/dpkg/status", limit: ReadLimits.packageDatabase),
+            let version = fromDpkgStatus(status)
+        {
+            return version
+        }
         for path in ["/usr/sbin/sshd", "/usr/libexec/openssh/sshd-session", "/usr/lib/openssh/sshd-session"] {
-            if let bytes = try? files.readFile(path), let version = fromBinary(bytes) { return version }
+            if let bytes = try? files.read(path, limit: ReadLimits.sshdBinary)?.bytes, let version = fromBinary(bytes) {
+                return version
+            }
         }
         return nil
     }
@@ -27,7 +35,8 @@ public struct OpenSSHVersion: Comparable, Equatable, Sendable, CustomStringConve
         for stanza in text.split(separator: "\n\n", omittingEmptySubsequences: true) {
             let lines = stanza.split(separator: "\n")
             guard lines.contains("Package: openssh-server"),
-                let line = lines.first(where: { $0.hasPrefix("Version: ") }) else { continue }
+                let line = lines.first(where: { $0.hasPrefix("Version: ") })
+            else { continue }
             var version = line.dropFirst("Version: ".count)
             if let colon = version.firstIndex(of: ":") { version = version[version.index(after: colon)...] }
             return parse(version)

@@ -34,44 +34,27 @@ public struct SkippedLine: Equatable, Sendable {
 /// entry of a name wins, as getpwnam does.
 public enum AccountFiles {
     public static func parsePasswd(_ text: String) -> (entries: [PasswdEntry], skipped: [SkippedLine]) {
-        var entries: [PasswdEntry] = []
-        var skipped: [SkippedLine] = []
-        var seen = Set<String>()
-        for (number, fields) in records(text) {
-            func skip(_ reason: String) { skipped.append(SkippedLine(number: number, reason: reason)) }
-            guard fields.count == 7 else { skip("has \(fields.count) fields, expected 7"); continue }
-            guard let name = validName(fields[0]) else { skip("bad user name"); continue }
-            guard let uid = id(fields[2]), let gid = id(fields[3]) else { skip("bad uid or gid"); continue }
-            guard let home = safeHome(fields[5]) else { skip("home \(fields[5]) is not a clean absolute path"); continue }
-            guard seen.insert(name).inserted else { skip("duplicate user \(name)"); continue }
-            let shell = fields[6].isEmpty ? "/bin/sh" : String(fields[6])
-            entries.append(PasswdEntry(name: name, uid: uid, gid: gid, gecos: String(fields[4]), home: home, shell: shell))
-        }
-        return (entries, skipped)
+        var reader = PasswdReader()
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) { reader.add(line) }
+        return (reader.entries, reader.skipped)
     }
 
     public static func parseGroup(_ text: String) -> (entries: [GroupEntry], skipped: [SkippedLine]) {
-        var entries: [GroupEntry] = []
-        var skipped: [SkippedLine] = []
-        for (number, fields) in records(text) {
-            guard fields.count == 4, let name = validName(fields[0]), let gid = id(fields[2]) else {
-                skipped.append(SkippedLine(number: number, reason: "not name:password:gid:members"))
-                continue
-            }
-            let members = fields[3].split(separator: ",").compactMap { validName($0) }
-            entries.append(GroupEntry(name: name, gid: gid, members: members))
-        }
-        return (entries, skipped)
+        var reader = GroupReader()
+        for line in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline) { reader.add(line) }
+        return (reader.entries, reader.skipped)
     }
 
-    /// Non-blank, non-comment, non-NIS lines split on `:` (empty fields kept), with 1-based numbers.
-    private static func records(_ text: String) -> [(Int, [Substring])] {
-        text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated().compactMap {
-            let line = $0.element.hasSuffix("\r") ? $0.element.dropLast() : $0.element
-            guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("+"), !line.hasPrefix("-") else { return nil }
-            return ($0.offset + 1, line.split(separator: ":", omittingEmptySubsequences: false))
-        }
+    /// A non-blank, non-comment, non-NIS line split on `:` (empty fields kept); nil for the others.
+    static func fields(_ raw: some StringProtocol) -> [Substring]? {
+        let whole = Substring(raw)
+        let line = whole.hasSuffix("\r") ? whole.dropLast() : whole
+        guard !line.isEmpty, !line.hasPrefix("#"), !line.hasPrefix("+"), !line.hasPrefix("-") else { return nil }
+        return line.split(separator: ":", omittingEmptySubsequences: false)
     }
+
+    /// Skipped lines kept for the record: a hostile file of bad lines must not fill memory.
+    static let maxSkipped = 100
 
     /// Names as useradd allows them, loosely: no spaces, slashes, control characters or leading dash.
     static func validName(_ field: Substring) -> String? {
@@ -93,5 +76,61 @@ public enum AccountFiles {
         let parts = field.split(separator: "/")
         guard !parts.contains(where: { $0 == ".." || $0 == "." }) else { return nil }
         return "/" + parts.joined(separator: "/")
+    }
+}
+
+/// passwd read line by line as the file streams in (a passwd of 200,000 accounts is ~12 MiB).
+public struct PasswdReader {
+    public private(set) var entries: [PasswdEntry] = []
+    public private(set) var skipped: [SkippedLine] = []
+    private var seen = Set<String>()
+    private var number = 0
+
+    public init() {}
+
+    public mutating func add(_ line: some StringProtocol) {
+        number += 1
+        guard let fields = AccountFiles.fields(line) else { return }
+        guard fields.count == 7 else { return skip("has \(fields.count) fields, expected 7") }
+        guard let name = AccountFiles.validName(fields[0]) else { return skip("bad user name") }
+        guard let uid = AccountFiles.id(fields[2]), let gid = AccountFiles.id(fields[3]) else {
+            return skip("bad uid or gid")
+        }
+        guard let home = AccountFiles.safeHome(fields[5]) else {
+            return skip("home \(fields[5].prefix(256)) is not a clean absolute path")
+        }
+        guard seen.insert(name).inserted else { return skip("duplicate user \(name)") }
+        let shell = fields[6].isEmpty ? "/bin/sh" : String(fields[6])
+        entries.append(PasswdEntry(name: name, uid: uid, gid: gid, gecos: String(fields[4]), home: home, shell: shell))
+    }
+
+    private mutating func skip(_ reason: String) {
+        if skipped.count < AccountFiles.maxSkipped { skipped.append(SkippedLine(number: number, reason: reason)) }
+    }
+}
+
+/// group read line by line; `keep` decides which groups are held (the inspection keeps only the
+/// login user's, so a group file with huge member lists costs no memory).
+public struct GroupReader {
+    public private(set) var entries: [GroupEntry] = []
+    public private(set) var skipped: [SkippedLine] = []
+    private let keep: (GroupEntry) -> Bool
+    private var number = 0
+
+    public init(keep: @escaping (GroupEntry) -> Bool = { _ in true }) { self.keep = keep }
+
+    public mutating func add(_ line: some StringProtocol) {
+        number += 1
+        guard let fields = AccountFiles.fields(line) else { return }
+        guard fields.count == 4, let name = AccountFiles.validName(fields[0]), let gid = AccountFiles.id(fields[2])
+        else {
+            if skipped.count < AccountFiles.maxSkipped {
+                skipped.append(SkippedLine(number: number, reason: "not name:password:gid:members"))
+            }
+            return
+        }
+        let members = fields[3].split(separator: ",").compactMap { AccountFiles.validName($0) }
+        let entry = GroupEntry(name: name, gid: gid, members: members)
+        if keep(entry) { entries.append(entry) }
     }
 }

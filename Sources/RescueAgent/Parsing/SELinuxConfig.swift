@@ -8,8 +8,10 @@ public struct SELinuxConfig: Equatable, Sendable {
     /// switched to enforcing later must not lock the user out.
     public var labels: Bool { mode == "enforcing" || mode == "permissive" }
 
-    public static func read(_ files: some TargetFiles) -> SELinuxConfig {
-        guard let text = files.text("/etc/selinux/config") else { return SELinuxConfig() }
+    public static func read(_ files: some TargetFiles) throws(TargetFileError) -> SELinuxConfig {
+        guard let text = try files.text("/etc/selinux/config", limit: ReadLimits.smallFile) else {
+            return SELinuxConfig()
+        }
         var config = SELinuxConfig()
         for line in text.split(whereSeparator: \.isNewline) {
             let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: " \t\"") }
@@ -26,18 +28,35 @@ public struct SELinuxConfig: Equatable, Sendable {
         sshHomeLabelAndSource(files, home: home).label
     }
 
-    /// The label, and whether it came from the target's policy (false: the default was used).
-    public func sshHomeLabelAndSource(_ files: some TargetFiles, home: String) -> (label: String?, fromPolicy: Bool) {
-        guard labels else { return (nil, false) }
+    /// The label, whether it came from the target's policy (false: the default was used), and why
+    /// the policy's file could not be used when it exists but is unreadable (a warning says so).
+    public func sshHomeLabelAndSource(_ files: some TargetFiles, home: String) -> (
+        label: String?, fromPolicy: Bool, problem: String?
+    ) {
+        guard labels else { return (nil, false, nil) }
         let fallback = home == "/root" ? "system_u:object_r:ssh_home_t:s0" : "unconfined_u:object_r:ssh_home_t:s0"
-        guard let policy, policy.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }),
-            let text = files.text("/etc/selinux/\(policy)/contexts/files/file_contexts.homedirs")
-        else { return (fallback, false) }
+        guard let policy, policy.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            return (fallback, false, nil)
+        }
+        let text: String
+        do {
+            guard
+                let found = try files.text(
+                    "/etc/selinux/\(policy)/contexts/files/file_contexts.homedirs", limit: ReadLimits.policyFile)
+            else {
+                return (fallback, false, nil)
+            }
+            text = found
+        } catch {
+            return (fallback, false, error.description)
+        }
         for line in text.split(whereSeparator: \.isNewline) where line.contains("/\\.ssh(/.*)?") {
-            if let context = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last, context.contains(":ssh_home_t:") {
-                return (String(context), true)
+            if let context = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).last,
+                context.contains(":ssh_home_t:")
+            {
+                return (String(context), true, nil)
             }
         }
-        return (fallback, false)
+        return (fallback, false, nil)
     }
 }

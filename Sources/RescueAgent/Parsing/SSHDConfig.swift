@@ -15,50 +15,99 @@ public struct SSHDConfig: Equatable, Sendable {
     public var acceptedAlgorithms: String?
     /// Conditions of the Match blocks that set something affecting key logins.
     public var matchBlocks: [String] = []
-    public var unreadable: [String] = []
 
     public init() {}
 
-    public static func read(_ files: some TargetFiles) -> SSHDConfig {
+    /// Reads `/etc/ssh/sshd_config` and every file it includes, each once (by inode), bounded by
+    /// ReadLimits. A file sshd would read that the agent cannot is an error naming it and why:
+    /// guessing its content would put the key where sshd does not look.
+    public static func read(_ files: some TargetFiles) throws(TargetFileError) -> SSHDConfig {
+        let reader = IncludeReader()
         var config = SSHDConfig()
-        var seen = Set<String>()
-        var depth = 0
-        config.apply(path: "/etc/ssh/sshd_config", files, &seen, &depth, inMatch: false)
+        try config.apply(path: "/etc/ssh/sshd_config", files, reader, depth: 0, within: nil)
         return config
     }
 
-    private mutating func apply(path: String, _ files: some TargetFiles, _ seen: inout Set<String>, _ depth: inout Int, inMatch: Bool) {
-        guard depth < 16 else { return }
-        let text: String
-        do {
-            guard let bytes = try files.readFile(path) else { return }
-            text = String(decoding: bytes, as: UTF8.self)
-        } catch {
-            unreadable.append(path)
-            return
+    /// What the whole read has used so far, for the caps and the de-duplication.
+    final class IncludeReader {
+        var seen = Set<FileIdentity>()
+        var seenInMatch = Set<FileIdentity>()
+        var bytes = 0
+        /// Paths considered (duplicates included) and files read.
+        var paths = 0
+        var files = 0
+    }
+
+    private mutating func apply(
+        path: String, _ files: some TargetFiles, _ reader: IncludeReader, depth: Int, within enclosing: String?
+    ) throws(TargetFileError) {
+        guard depth < ReadLimits.sshdIncludeDepth else {
+            throw TargetFileError(
+                path, .tooLarge,
+                "is included \(depth) levels deep; sshd refuses more than \(ReadLimits.sshdIncludeDepth) too")
         }
-        depth += 1
-        defer { depth -= 1 }
-        var match: String? = inMatch ? "" : nil
-        for rawLine in text.split(whereSeparator: \.isNewline) {
-            let words = Self.words(rawLine)
-            guard let keyword = words.first?.lowercased() else { continue }
-            let args = Array(words.dropFirst())
-            switch keyword {
-            case "match":
-                let condition = args.joined(separator: " ")
-                match = condition.lowercased() == "all" ? nil : condition
-            case "include":
-                for pattern in args {
-                    let absolute = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
-                    for file in files.glob(absolute) where !seen.contains(file) {
-                        seen.insert(file)
-                        apply(path: file, files, &seen, &depth, inMatch: match != nil)
-                    }
+        reader.paths += 1
+        guard reader.paths <= ReadLimits.globPaths else {
+            throw TargetFileError(
+                path, .tooLarge,
+                "is one path more than the \(ReadLimits.globPaths) the agent considers for sshd_config's Includes")
+        }
+        let remaining = ReadLimits.sshdConfigTotal - reader.bytes
+        // Lines are handled as they arrive; an Include met on the way is read right there, as sshd does.
+        var match = enclosing
+        var failure: TargetFileError?
+        do throws(TargetFileError) {
+            try files.lines(
+                path, limit: min(ReadLimits.sshdConfigFile, remaining),
+                accept: { identity in
+                    // A file already read in the same context adds nothing (first value wins): skip it.
+                    let fresh =
+                        enclosing != nil
+                        ? reader.seenInMatch.insert(identity).inserted : reader.seen.insert(identity).inserted
+                    if fresh { reader.files += 1 }
+                    return fresh
                 }
-            default:
-                set(keyword, args, match: match)
+            ) { line in
+                reader.bytes += line.utf8.count + 1
+                guard failure == nil else { return }
+                do throws(TargetFileError) { try handle(line, &match, path, files, reader, depth) } catch {
+                    failure = error
+                }
             }
+        } catch let error where error.kind == .tooLarge && remaining < ReadLimits.sshdConfigFile {
+            throw TargetFileError(
+                path, .tooLarge,
+                "takes sshd_config and its Includes past \(ReadLimits.size(ReadLimits.sshdConfigTotal)), the most the agent reads of them"
+            )
+        }
+        if let failure { throw failure }
+        guard reader.files <= ReadLimits.sshdConfigFiles else {
+            throw TargetFileError(
+                path, .tooLarge,
+                "is one file more than the \(ReadLimits.sshdConfigFiles) sshd_config files the agent reads")
+        }
+    }
+
+    private mutating func handle(
+        _ line: String, _ match: inout String?, _ path: String, _ files: some TargetFiles, _ reader: IncludeReader,
+        _ depth: Int
+    ) throws(TargetFileError) {
+        let words = Self.words(line[...])
+        guard let keyword = words.first?.lowercased() else { return }
+        let args = Array(words.dropFirst())
+        switch keyword {
+        case "match":
+            let condition = args.joined(separator: " ")
+            match = condition.lowercased() == "all" ? nil : condition
+        case "include":
+            for pattern in args {
+                let absolute = pattern.hasPrefix("/") ? pattern : "/etc/ssh/" + pattern
+                for file in try files.glob(absolute) {
+                    try apply(path: file, files, reader, depth: depth + 1, within: match)
+                }
+            }
+        default:
+            set(keyword, args, match: match)
         }
     }
 

@@ -32,7 +32,7 @@ struct ExistingKeys {
         defer { Syscalls.close(fd) }
         let st = try attempt("stat \(path)") { () throws(Errno) in try Syscalls.status(fd) }
         guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw .refused(path: path, why: "it is \(EntryKind.of(st)), not a regular file")
+            throw .refused(path: path, why: "it is \(PathTrouble.kind(st.st_mode)), not a regular file")
         }
         // A hard link can make another file of the target (e.g. /etc/shadow) look like
         // authorized_keys; copying its lines into a new file would leak them.

@@ -115,7 +115,7 @@ struct KeysLocation {
     private static func openHome(_ r: KeyWriteRequest, _ root: SafeRoot) throws(KeyWriteError) -> FileDescriptor {
         guard let st = root.lstatInRoot(r.home) else { throw .homeMissing(r.home) }
         guard (st.st_mode & S_IFMT) == S_IFDIR else {
-            throw .refused(path: r.home, why: "the home directory is \(EntryKind.of(st)), not a directory")
+            throw .refused(path: r.home, why: "the home directory is \(PathTrouble.kind(st.st_mode)), not a directory")
         }
         do {
             return FileDescriptor(
@@ -125,35 +125,26 @@ struct KeysLocation {
         }
     }
 
-    /// Turns a failed open of a directory on the way into a refusal that says what stands there.
+    /// Turns a failed open of a directory on the way into a refusal that says what stands there
+    /// (PathTrouble: a symlink, a regular file or FIFO where a directory must be, a name too long).
     static func refusal(_ code: Errno, _ path: String, at dir: FileDescriptor, _ name: String) -> KeyWriteError {
-        guard code == .tooManySymbolicLinkLevels || code == .notDirectory else {
+        guard code == .tooManySymbolicLinkLevels || code == .notDirectory || code == .fileNameTooLong else {
             return .system(code, doing: "open \(path)")
         }
-        let what = (try? Syscalls.statusAt(dir, name)).map(EntryKind.of) ?? "something else"
-        return .refused(path: path, why: "\(path) is \(what) where a directory must be")
+        let trouble = PathTrouble.openFailed(
+            code.rawValue, directory: dir.rawValue, name: name, path: path, expected: .directory)
+        return .refused(path: path, why: trouble.description)
     }
 
     static func refusal(_ code: Errno, _ path: String, in root: SafeRoot, _ target: String) -> KeyWriteError {
-        guard code == .tooManySymbolicLinkLevels || code == .notDirectory || code == .improperLink else {
+        guard
+            code == .tooManySymbolicLinkLevels || code == .notDirectory || code == .improperLink
+                || code == .fileNameTooLong
+        else {
             return .system(code, doing: "open \(path)")
         }
-        let what = root.lstatInRoot(target).map(EntryKind.of) ?? "a symlink or a file on the way"
-        return .refused(path: path, why: "\(path) is \(what) where a directory must be")
-    }
-}
-
-/// What stands at a path, in words for refusals.
-enum EntryKind {
-    static func of(_ st: stat) -> String {
-        switch st.st_mode & S_IFMT {
-        case S_IFLNK: "a symlink"
-        case S_IFREG: "a regular file"
-        case S_IFDIR: "a directory"
-        case S_IFIFO: "a FIFO"
-        case S_IFSOCK: "a socket"
-        case S_IFCHR, S_IFBLK: "a device node"
-        default: "an unknown kind of file"
-        }
+        let trouble = PathTrouble.resolveFailed(
+            code.rawValue, root: root.fd, path: target, expected: .directory, followLast: false)
+        return .refused(path: path, why: trouble.description)
     }
 }

@@ -11,8 +11,6 @@ public final class SafeRoot: TargetFiles {
     let fd: Int32
     /// The root's own path as the kernel names it, to turn an open descriptor's path into a target path.
     private let hostPath: String?
-    /// Larger files are refused: nothing the agent reads from a target is legitimately this big.
-    static let maxFileSize = 4 << 20
 
     public init(path: String) throws(RescueReport.Failure) {
         let fd: Int32
@@ -41,53 +39,8 @@ public final class SafeRoot: TargetFiles {
         return rest.isEmpty ? "/" : rest
     }
 
-    public func readFile(_ target: String) throws -> [UInt8]? {
-        let file: FileDescriptor
-        do {
-            file = FileDescriptor(rawValue: try Syscalls.openInRoot(fd, target, flags: O_RDONLY | O_NONBLOCK))
-        } catch {
-            if error == .noSuchFileOrDirectory || error == .notDirectory { return nil }
-            throw SystemError(error.rawValue, "cannot read \(target) on the target")
-        }
-        defer { Syscalls.close(file) }
-        let st: stat
-        do { st = try Syscalls.status(file) } catch {
-            throw SystemError(error.rawValue, "cannot stat \(target) on the target")
-        }
-        guard (st.st_mode & S_IFMT) == S_IFREG else {
-            throw SystemError(EINVAL, "\(target) on the target is not a regular file")
-        }
-        guard Int(st.st_size) <= Self.maxFileSize else {
-            throw SystemError(EFBIG, "\(target) on the target is too large")
-        }
-        do { return try Syscalls.readAll(file, limit: Self.maxFileSize) } catch {
-            throw SystemError(
-                error.rawValue,
-                error == .fileTooLarge ? "\(target) on the target is too large" : "cannot read \(target)")
-        }
-    }
-
-    public func listDirectory(_ target: String) throws -> [String]? {
-        let dirfd: Int32
-        do { dirfd = try Syscalls.openInRoot(fd, target, flags: O_RDONLY | O_DIRECTORY) } catch {
-            if error == .noSuchFileOrDirectory || error == .notDirectory { return nil }
-            throw SystemError(error.rawValue, "cannot list \(target) on the target")
-        }
-        guard let dir = fdopendir(dirfd) else {
-            let code = errno
-            close(dirfd)
-            throw SystemError(code, "cannot list \(target) on the target")
-        }
-        defer { closedir(dir) }
-        var names: [String] = []
-        while let entry = readdir(dir) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix(while: { $0 != 0 }), as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names
-    }
+    // Reading (TargetFiles: `stream`, `entries`) is in Parsing/BoundedReader.swift: bounded, and
+    // a FIFO or device node is looked at through O_PATH, never opened.
 
     /// lstat of a target path whose parent is resolved beneath the root (the last component is not followed).
     func lstatInRoot(_ target: String) -> stat? {

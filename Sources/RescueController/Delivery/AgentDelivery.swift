@@ -34,7 +34,7 @@ public enum AgentDelivery {
     /// `objectKey`: HeadObject first; only when it is missing or old, PutObject of the compressed
     /// agent (`keyrescue-agent.xz` beside it, as scripts/build-agent makes it, else compressed now).
     public static func deliver(
-        agentPath: String, agentSHA256: String, bucket: String, s3: S3Client, codec: some AgentCodec = XZCommand(),
+        agentPath: String, agentSHA256: String, bucket: String, s3: some AgentStore, codec: some AgentCodec = XZCommand(),
         now: Date = Date()
     ) async throws -> Outcome {
         let key = objectKey(agentSHA256: agentSHA256)
@@ -44,7 +44,7 @@ public enum AgentDelivery {
             return Outcome(key: key, compressedBytes: head.size, uploadedBytes: 0)
         }
         let compressed = try compressedAgent(agentPath: agentPath, agentSHA256: agentSHA256, codec: codec)
-        try await s3.putObject(bucket, key: key, body: compressed, contentType: "application/x-xz")
+        try await s3.putAgent(bucket, key: key, body: compressed, contentType: "application/x-xz")
         return Outcome(key: key, compressedBytes: compressed.count, uploadedBytes: compressed.count)
     }
 
@@ -53,7 +53,7 @@ public enum AgentDelivery {
     /// https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html, "Permissions"), and
     /// deploy/iam-policy.json grants ListBucket only for `keyrescue cleanup`'s prefix listing:
     /// then the upload decides (a PutObject that is really forbidden says so).
-    static func storedAgent(bucket: String, key: String, s3: S3Client) async throws -> S3ObjectHead? {
+    static func storedAgent(bucket: String, key: String, s3: some AgentStore) async throws -> S3ObjectHead? {
         do { return try await s3.headObject(bucket, key: key) } catch let error as AWSError
             where error.httpStatus == 403
         {
@@ -87,8 +87,32 @@ public enum AgentDelivery {
     static func sha256Hex(_ data: Data) -> String { Digest.hex(Digest.sha256(data)) }
 }
 
+/// The two S3 calls a delivery makes: the engine's cloud (RescueCloud) and a plain S3Client both serve.
+public protocol AgentStore: Sendable {
+    /// nil when there is no such key (404).
+    func headObject(_ bucket: String, key: String) async throws -> S3ObjectHead?
+    func putAgent(_ bucket: String, key: String, body: Data, contentType: String) async throws
+}
+
+extension S3Client: AgentStore {
+    public func putAgent(_ bucket: String, key: String, body: Data, contentType: String) async throws {
+        _ = try await putObject(bucket, key: key, body: body, contentType: contentType)
+    }
+}
+
 /// A failure to get the agent into the bucket, said so that the user knows what to do.
 public struct AgentDeliveryError: Error, CustomStringConvertible, Sendable {
     public var description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// The engine's cloud as an agent store (HeadObject, PutObject).
+struct CloudAgentStore: AgentStore {
+    let cloud: any RescueCloud
+    func headObject(_ bucket: String, key: String) async throws -> S3ObjectHead? {
+        try await cloud.headObject(bucket, key: key)
+    }
+    func putAgent(_ bucket: String, key: String, body: Data, contentType: String) async throws {
+        try await cloud.putObject(bucket, key: key, body: body)
+    }
 }

@@ -15,7 +15,8 @@ public enum ProgressEvent: Sendable, Equatable {
         switch self {
         case .stepStarted(let s, let d): ["event": "step-started", "step": s, "detail": d]
         case .stepFinished(let s, let t): ["event": "step-finished", "step": s, "seconds": String(format: "%.1f", t)]
-        case .waiting(let s, let o, let e): ["event": "waiting", "step": s, "observed": o, "elapsed": String(format: "%.1f", e)]
+        case .waiting(let s, let o, let e):
+            ["event": "waiting", "step": s, "observed": o, "elapsed": String(format: "%.1f", e)]
         case .created(let k, let i): ["event": "created", "kind": k, "id": i]
         case .note(let m): ["event": "note", "message": m]
         case .warning(let m): ["event": "warning", "message": m]
@@ -38,15 +39,4 @@ public struct RescueOutcome: Sendable, Equatable {
     public var downtimeSeconds: Double?
     public var finalState: String
     public var warnings: [String]
-}
-
-/// A failure the engine could not get past, and where it left things.
-public struct RescueFailure: Error, CustomStringConvertible, Sendable {
-    public var runID: String
-    public var message: String
-    /// "rolled back" or "resumable": what the user can do next.
-    public var state: String
-    public var next: String
-
-    public var description: String { "\(message)\n  state: \(state)\n  next: \(next)" }
 }

@@ -1,13 +1,15 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// The local journal: one JSON file per run under `$XDG_STATE_HOME/keyrescue/runs` (default
 /// `~/.local/state`), replaced atomically (temp file in `tmp/`, fsync, rename, fsync of the
 /// directory) so a crash leaves the old or the new record, never half of one. A run is locked
 /// with flock(2) on `locks/RUN.lock` while a process works on it.
-public final class JournalStore: @unchecked Sendable {
+public final class JournalStore: Sendable {
     public let directory: URL
-    private var locks: [String: Int32] = [:]
+    /// Open lock files by run id.
+    private let locks = Mutex<[String: Int32]>([:])
 
     public init(directory: URL) {
         self.directory = directory
@@ -28,7 +30,8 @@ public final class JournalStore: @unchecked Sendable {
     public func save(_ record: RunRecord) throws {
         for sub in ["runs", "tmp", "locks"] {
             try FileManager.default.createDirectory(
-                at: directory.appendingPathComponent(sub), withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                at: directory.appendingPathComponent(sub), withIntermediateDirectories: true,
+                attributes: [.posixPermissions: 0o700])
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
@@ -60,33 +63,80 @@ public final class JournalStore: @unchecked Sendable {
         decoder.dateDecodingStrategy = .iso8601
         let probe = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         if let version = probe?["version"] as? Int, version != RunRecord.currentVersion {
-            throw JournalError.version("\(path(of: runID).path) is journal version \(version); this keyrescue reads version \(RunRecord.currentVersion)")
+            throw JournalError.version(
+                "\(path(of: runID).path) is journal version \(version); this keyrescue reads version \(RunRecord.currentVersion): use the keyrescue that wrote it"
+            )
         }
-        return try decoder.decode(RunRecord.self, from: data)
+        do { return try decoder.decode(RunRecord.self, from: data) } catch {
+            throw JournalError.io("cannot read \(path(of: runID).path): \(error)")
+        }
     }
 
+    /// The runs this journal holds that this keyrescue can read, newest first.
     public func list() -> [RunRecord] {
+        entries().compactMap { if case .run(let record) = $0 { record } else { nil } }
+    }
+
+    /// Every run file, readable or not: a journal that cannot be read (damaged, or written by a
+    /// newer keyrescue) is listed with why, not left out.
+    public func entries() -> [JournalEntry] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []
-        return names.filter { $0.hasSuffix(".json") }.compactMap { try? load(String($0.dropLast(5))) }
-            .sorted { $0.createdAt > $1.createdAt }
+        let entries: [JournalEntry] = names.filter { $0.hasSuffix(".json") }.map { name in
+            let runID = String(name.dropLast(5))
+            do {
+                guard let record = try load(runID) else {
+                    return .unreadable(runID: runID, reason: "it disappeared while being read")
+                }
+                return .run(record)
+            } catch {
+                return .unreadable(runID: runID, reason: "\(error)")
+            }
+        }
+        return entries.sorted { a, b in
+            switch (a, b) {
+            case (.run(let x), .run(let y)): x.createdAt > y.createdAt
+            case (.run, .unreadable): true
+            case (.unreadable, .run): false
+            case (.unreadable(let x, _), .unreadable(let y, _)): x < y
+            }
+        }
     }
 
     /// Takes the run's lock or says who holds it; released by `unlock` or at exit.
     public func lock(_ runID: String) throws {
-        try FileManager.default.createDirectory(at: directory.appendingPathComponent("locks"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: directory.appendingPathComponent("locks"), withIntermediateDirectories: true)
         let file = directory.appendingPathComponent("locks/\(runID).lock").path
         let fd = open(file, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw JournalError.io("cannot open \(file)") }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
+            var buffer = [UInt8](repeating: 0, count: 32)
+            let count = read(fd, &buffer, buffer.count)
             close(fd)
-            throw JournalError.locked("run \(runID) is being worked on by another keyrescue process on this machine")
+            let pid =
+                count > 0
+                ? String(decoding: buffer[..<count], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : ""
+            throw JournalError.locked(
+                "another keyrescue is working on \(runID)\(pid.isEmpty ? "" : " (pid \(pid))"); wait for it or run `keyrescue status \(runID)`"
+            )
         }
-        locks[runID] = fd
+        // Who holds it, for the message above. The lock is the flock, not this text: a failed
+        // write only leaves the pid out of another process's message.
+        let pid = Array("\(getpid())\n".utf8)
+        _ = ftruncate(fd, 0)
+        _ = write(fd, pid, pid.count)
+        locks.withLock { $0[runID] = fd }
     }
 
     public func unlock(_ runID: String) {
-        if let fd = locks.removeValue(forKey: runID) { close(fd) }
+        if let fd = locks.withLock({ $0.removeValue(forKey: runID) }) { close(fd) }
     }
+}
+
+/// One run file of the journal: its record, or why it cannot be read.
+public enum JournalEntry: Sendable {
+    case run(RunRecord)
+    case unreadable(runID: String, reason: String)
 }
 
 public enum JournalError: Error, CustomStringConvertible {

@@ -16,14 +16,14 @@ public enum RunStep: String, Codable, CaseIterable, Comparable, Sendable {
     case targetRestored
     case cleanedUp
 
-    public static func < (a: RunStep, b: RunStep) -> Bool {
-        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
-    }
+    /// Position in the journal order.
+    var index: Int { Self.allCases.firstIndex(of: self) ?? 0 }
+
+    public static func < (a: RunStep, b: RunStep) -> Bool { a.index < b.index }
 
     public var next: RunStep? {
         let all = Self.allCases
-        let i = all.firstIndex(of: self)!
-        return i + 1 < all.count ? all[i + 1] : nil
+        return index + 1 < all.count ? all[index + 1] : nil
     }
 
     /// Before this step nothing of the user's has changed (a snapshot and an upload change nothing).
@@ -67,6 +67,8 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Rescue hosts launched by this run (nil for one) and those replaced, for cleanup.
     public var rescueLaunches: Int?
     public var retiredRescueInstanceIDs: [String]?
+    /// The target's public IPv4 after the rescue, when it has one.
+    public var address: String?
     /// Human log of what happened, one line per event.
     public var history: [String] = []
 
@@ -98,12 +100,14 @@ public enum RunTags {
     public static let rootDevice = "keyrescue:root-device"
     public static let rescueInstance = "keyrescue:rescue-instance"
     public static let originalState = "keyrescue:original-state"
+    /// On each rescue host: the ClientToken it was launched with, to find it again after a crash.
+    public static let launch = "keyrescue:launch"
     public static let all = [run, step, rootVolume, rootDevice, rescueInstance, originalState]
 
     public static func values(_ record: RunRecord) -> [(String, String)] {
         var tags = [
             (run, record.runID), (step, record.step.rawValue), (rootVolume, record.plan.target.rootVolumeID),
-            (rootDevice, record.plan.target.rootDeviceName), (originalState, record.plan.target.originalState),
+            (rootDevice, record.plan.target.rootDeviceName), (originalState, record.plan.target.originalState.rawValue),
         ]
         if let rescue = record.rescueInstanceID { tags.append((rescueInstance, rescue)) }
         return tags

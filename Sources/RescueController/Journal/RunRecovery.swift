@@ -8,19 +8,24 @@ public enum RunRecovery {
         let found = try await ec2.describeInstances(filters: [EC2Filter("tag:\(RunTags.run)", [runID])])
         guard let target = found.first(where: { $0.tags.contains { $0.key == RunTags.rootVolume } }) else { return nil }
         func tag(_ key: String) -> String? { target.tags.first { $0.key == key }?.value }
-        guard let volume = tag(RunTags.rootVolume), let device = tag(RunTags.rootDevice), let state = tag(RunTags.originalState) else {
+        guard let volume = tag(RunTags.rootVolume), let device = tag(RunTags.rootDevice),
+            let state = tag(RunTags.originalState)
+        else {
             return nil
         }
         let root = target.blockDeviceMappings.first { $0.volumeId == volume }
         let plan = RescuePlan(
             runID: runID, region: region,
             target: .init(
-                instanceID: target.instanceId, availabilityZone: target.availabilityZone ?? "", subnetID: target.subnetId,
+                instanceID: target.instanceId, availabilityZone: target.availabilityZone ?? "",
+                subnetID: target.subnetId,
                 vpcID: target.vpcId, rootVolumeID: volume, rootDeviceName: device,
-                rootDeleteOnTermination: root?.deleteOnTermination ?? true, originalState: state,
+                rootDeleteOnTermination: root?.deleteOnTermination ?? true,
+                originalState: InstanceState(rawValue: state),
                 hasProductCodes: !target.productCodes.isEmpty),
             rescueHost: .init(imageID: "", instanceType: "", subnetID: target.subnetId),
-            delivery: .init(bucket: "", createBucket: false, prefix: "keyrescue/\(runID)/", agentPath: "", agentSHA256: ""),
+            delivery: .init(
+                bucket: "", createBucket: false, prefix: "keyrescue/\(runID)/", agentPath: "", agentSHA256: ""),
             keys: .init(publicKeys: []))
         var record = RunRecord(plan: plan, now: Date())
         record.step = tag(RunTags.step).flatMap(RunStep.init(rawValue:)) ?? .targetStopped
@@ -30,7 +35,8 @@ public enum RunRecovery {
         let snaps = try await ec2.describeSnapshots(filters: [EC2Filter("tag:\(RunTags.run)", [runID])])
         record.snapshotID = snaps.first?.snapshotId
         record.rootVolumeWhere = "see EC2 (rebuilt from the tags on \(target.instanceId))"
-        record.history.append("rebuilt from the tags on \(target.instanceId); the S3 objects of this run expire by themselves")
+        record.history.append(
+            "rebuilt from the tags on \(target.instanceId); the S3 objects of this run expire by themselves")
         return record
     }
 

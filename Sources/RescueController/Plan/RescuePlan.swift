@@ -1,3 +1,5 @@
+import AWSKit
+
 /// Everything the rescue will do, decided by preflight before anything changes. Seam between
 /// preflight (read-only: describe calls, refusal and warning rules, DryRun probes) and the engine
 /// (the step machine that executes, journals, resumes and rolls back). Stored in the journal.
@@ -20,8 +22,8 @@ public struct RescuePlan: Codable, Equatable, Sendable {
         public var rootVolumeID: String
         public var rootDeviceName: String
         public var rootDeleteOnTermination: Bool
-        /// "running" or "stopped": the state to restore at the end.
-        public var originalState: String
+        /// running or stopped: the state to restore at the end.
+        public var originalState: InstanceState
         public var publicIP: String?
         public var privateIP: String?
         public var platformDetails: String?
@@ -32,7 +34,7 @@ public struct RescuePlan: Codable, Equatable, Sendable {
 
         public init(
             instanceID: String, availabilityZone: String, subnetID: String?, vpcID: String?,
-            rootVolumeID: String, rootDeviceName: String, rootDeleteOnTermination: Bool, originalState: String,
+            rootVolumeID: String, rootDeviceName: String, rootDeleteOnTermination: Bool, originalState: InstanceState,
             publicIP: String? = nil, privateIP: String? = nil, platformDetails: String? = nil,
             hasProductCodes: Bool = false, rootEncrypted: Bool = false, kmsKeyID: String? = nil
         ) {
@@ -62,7 +64,10 @@ public struct RescuePlan: Codable, Equatable, Sendable {
         /// Device name the target's root is attached at on the rescue host.
         public var attachDevice: String
 
-        public init(imageID: String, instanceType: String, subnetID: String?, securityGroupID: String? = nil, attachDevice: String = "/dev/sdf") {
+        public init(
+            imageID: String, instanceType: String, subnetID: String?, securityGroupID: String? = nil,
+            attachDevice: String = "/dev/sdf"
+        ) {
             self.imageID = imageID
             self.instanceType = instanceType
             self.subnetID = subnetID

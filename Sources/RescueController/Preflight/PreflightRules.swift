@@ -45,7 +45,7 @@ public enum PreflightRules {
                 "rescue-in-progress", "\(i.instanceId) already has a rescue in progress (run \(run))",
                 "finish it with `keyrescue resume \(run)` or undo it with `keyrescue rollback \(run)`")
         }
-        if !["running", "stopped"].contains(i.state) {
+        if ![InstanceState.running, .stopped].contains(i.state) {
             refuse(
                 "instance-state", "\(i.instanceId) is \(i.state)", "wait until it is running or stopped, then run again"
             )

@@ -53,7 +53,7 @@ public struct LoginCheck: Sendable, Equatable {
             check.failure = unpinned
             return check
         }
-        if plan.target.originalState != "running" {
+        if plan.target.originalState != .running {
             check.verified = "not checked: the instance was stopped and stays stopped"
             return check
         }

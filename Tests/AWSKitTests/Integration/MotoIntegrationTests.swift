@@ -12,7 +12,8 @@ enum IntegrationServers {
     static let env = ProcessInfo.processInfo.environment
     static var moto: URL? { env["KEYRESCUE_MOTO_URL"].flatMap(URL.init(string:)) }
     static var available: Bool { moto != nil }
-    static let reason = "needs the moto servers of scripts/test-aws-integration (KEYRESCUE_MOTO_URL); scripts/test runs them"
+    static let reason =
+        "needs the moto servers of scripts/test-aws-integration (KEYRESCUE_MOTO_URL); scripts/test runs them"
 }
 
 @Suite(.serialized, .enabled(if: IntegrationServers.available, Comment(rawValue: IntegrationServers.reason)))
@@ -21,7 +22,9 @@ struct MotoIntegrationTests {
 
     let moto = IntegrationServers.moto ?? URL(fileURLWithPath: "/")
 
-    func client(_ endpoint: URL, region: String = "us-east-1", credentials: any CredentialProvider = MotoServer.anyCredentials) -> AWSClient {
+    func client(
+        _ endpoint: URL, region: String = "us-east-1", credentials: any CredentialProvider = MotoServer.anyCredentials
+    ) -> AWSClient {
         AWSClient(region: region, credentials: credentials, endpoint: { _ in endpoint }, transport: CurlTransport())
     }
 
@@ -36,7 +39,8 @@ struct MotoIntegrationTests {
         guard server != "plain", let url = env["KEYRESCUE_MOTO_AUTH_URL"].flatMap(URL.init(string:)) else {
             return client(moto, region: region)
         }
-        let key = Credentials(accessKeyId: env["KEYRESCUE_MOTO_AUTH_KEY"] ?? "", secretAccessKey: env["KEYRESCUE_MOTO_AUTH_SECRET"] ?? "")
+        let key = Credentials(
+            accessKeyId: env["KEYRESCUE_MOTO_AUTH_KEY"] ?? "", secretAccessKey: env["KEYRESCUE_MOTO_AUTH_SECRET"] ?? "")
         return client(url, region: region, credentials: StaticCredentialProvider(key, source: "moto IAM user"))
     }
 
@@ -49,16 +53,20 @@ struct MotoIntegrationTests {
         let subnets = try await ec2.describeSubnets()
         let subnet = try #require(subnets.first { $0.availabilityZone == "us-east-1a" })
         #expect(!(try await ec2.describeRouteTables(filters: [EC2Filter("vpc-id", [subnet.vpcId ?? ""])])).isEmpty)
-        #expect(try await ec2.describeInstanceTypeOfferings(filters: [EC2Filter("location", ["us-east-1a"])]).contains("t3.micro"))
+        #expect(
+            try await ec2.describeInstanceTypeOfferings(filters: [EC2Filter("location", ["us-east-1a"])]).contains(
+                "t3.micro"))
         _ = try await ec2.describeVpcEndpoints()
         _ = try await ec2.describeAddresses()
         _ = try await ec2.describeSpotInstanceRequests()
         _ = try await ec2.describeIamInstanceProfileAssociations()
 
         let groupName = "kr-it-\(UInt32.random(in: 0...UInt32.max))"
-        let group = try await ec2.createSecurityGroup(name: groupName, description: "integration", vpcId: subnet.vpcId, tags: [Tag("keyrescue:run", "kr-it")])
+        let group = try await ec2.createSecurityGroup(
+            name: groupName, description: "integration", vpcId: subnet.vpcId, tags: [Tag("keyrescue:run", "kr-it")])
         #expect(try await ec2.describeSecurityGroups(ids: [group]).first?.groupName == groupName)
-        var request = RunInstancesRequest(imageId: image, instanceType: "t3.micro", clientToken: "kr-it-\(UInt32.random(in: 0...UInt32.max))")
+        var request = RunInstancesRequest(
+            imageId: image, instanceType: "t3.micro", clientToken: "kr-it-\(UInt32.random(in: 0...UInt32.max))")
         request.subnetId = subnet.subnetId
         request.securityGroupIds = [group]
         request.userData = "#!/bin/sh\necho hello\n"
@@ -76,13 +84,22 @@ struct MotoIntegrationTests {
 
         try await ec2.createTags(resources: [launched.instanceId], tags: [Tag("keyrescue:step", "x")])
         try await ec2.deleteTags(resources: [launched.instanceId], keys: ["keyrescue:step"])
-        #expect(!(try await ec2.describeInstances(ids: [launched.instanceId]).first?.tags.contains { $0.key == "keyrescue:step" } ?? true))
-        #expect(try await ec2.describeInstanceAttribute(instanceId: launched.instanceId, attribute: "instanceType") == "t3.micro")
+        #expect(
+            !(try await ec2.describeInstances(ids: [launched.instanceId]).first?.tags.contains {
+                $0.key == "keyrescue:step"
+            } ?? true))
+        #expect(
+            try await ec2.describeInstanceAttribute(instanceId: launched.instanceId, attribute: "instanceType")
+                == "t3.micro")
         _ = try await ec2.getConsoleOutput(instanceId: launched.instanceId)
 
-        let snapshot = try await ec2.createSnapshot(volumeId: root, description: "it", tags: [Tag("keyrescue:run", "kr-it")])
+        let snapshot = try await ec2.createSnapshot(
+            volumeId: root, description: "it", tags: [Tag("keyrescue:run", "kr-it")])
         _ = try await ec2.wait(EC2Waiters.snapshotCompleted, snapshotIds: [snapshot.snapshotId], schedule: fast)
-        #expect(try await ec2.describeSnapshots(filters: [EC2Filter("tag:keyrescue:run", ["kr-it"])]).map(\.snapshotId) == [snapshot.snapshotId])
+        #expect(
+            try await ec2.describeSnapshots(filters: [EC2Filter("tag:keyrescue:run", ["kr-it"])]).map(\.snapshotId) == [
+                snapshot.snapshotId
+            ])
 
         _ = try await ec2.stopInstances(ids: [launched.instanceId])
         _ = try await ec2.wait(EC2Waiters.instanceStopped, instanceIds: [launched.instanceId], schedule: fast)
@@ -94,8 +111,12 @@ struct MotoIntegrationTests {
         _ = try await ec2.startInstances(ids: [launched.instanceId])
         _ = try await ec2.wait(EC2Waiters.instanceRunning, instanceIds: [launched.instanceId], schedule: fast)
 
-        #expect(try await ec2.probePermission { _ = try await ec2.stopInstances(ids: [launched.instanceId], dryRun: true) } == .granted)
-        #expect(try await ec2.describeInstances(ids: [launched.instanceId]).first?.state == "running", "the dry run stopped nothing")
+        #expect(
+            try await ec2.probePermission { _ = try await ec2.stopInstances(ids: [launched.instanceId], dryRun: true) }
+                == .granted)
+        #expect(
+            try await ec2.describeInstances(ids: [launched.instanceId]).first?.state == .running,
+            "the dry run stopped nothing")
         _ = try await ec2.terminateInstances(ids: [launched.instanceId])
         _ = try await ec2.wait(EC2Waiters.instanceTerminated, instanceIds: [launched.instanceId], schedule: fast)
         try await ec2.deleteSecurityGroup(id: group)
@@ -118,7 +139,8 @@ struct MotoIntegrationTests {
             if server == "plain" {
                 let get = try await s3.presign(method: "GET", bucket: bucket, key: "keyrescue/r/agent", expires: 300)
                 #expect(try await send("GET", get) == "agent bytes")
-                let put = try await s3.presign(method: "PUT", bucket: bucket, key: "keyrescue/r/report.json", expires: 300)
+                let put = try await s3.presign(
+                    method: "PUT", bucket: bucket, key: "keyrescue/r/report.json", expires: 300)
                 _ = try await send("PUT", put, body: Data("{\"ok\":true}".utf8))
                 #expect(try await s3.getObject(bucket, key: "keyrescue/r/report.json") == Data("{\"ok\":true}".utf8))
             }
@@ -129,18 +151,30 @@ struct MotoIntegrationTests {
 
     @Test func errorsAreDecodedFromMotosAnswers() async throws {
         let aws = client(moto)
-        try await expectError("InvalidInstanceID.NotFound", status: 400) { _ = try await aws.ec2.describeInstances(ids: ["i-0123456789abcdef0"]) }
-        try await expectError("InvalidVolume.NotFound", status: 400) { _ = try await aws.ec2.describeVolumes(ids: ["vol-0123456789abcdef0"]) }
-        try await expectError("NoSuchBucket", status: 404) { _ = try await aws.s3.getObject("no-such-bucket-kr", key: "x") }
-        try await expectError("ParameterNotFound", status: 400) { _ = try await aws.ssm.getParameter("/no/such/parameter") }
-        try await expectError("NotFoundException", status: 400) { _ = try await aws.kms.describeKey("alias/no-such-key") }
+        try await expectError("InvalidInstanceID.NotFound", status: 400) {
+            _ = try await aws.ec2.describeInstances(ids: ["i-0123456789abcdef0"])
+        }
+        try await expectError("InvalidVolume.NotFound", status: 400) {
+            _ = try await aws.ec2.describeVolumes(ids: ["vol-0123456789abcdef0"])
+        }
+        try await expectError("NoSuchBucket", status: 404) {
+            _ = try await aws.s3.getObject("no-such-bucket-kr", key: "x")
+        }
+        try await expectError("ParameterNotFound", status: 400) {
+            _ = try await aws.ssm.getParameter("/no/such/parameter")
+        }
+        try await expectError("NotFoundException", status: 400) {
+            _ = try await aws.kms.describeKey("alias/no-such-key")
+        }
     }
 
     @Test func stsIdentityAndAssumeRole() async throws {
         let sts = client(moto).sts
         #expect(try await sts.getCallerIdentity().account.count == 12)
         let assumed = try await sts.assumeRole(
-            AssumeRoleRequest(roleArn: "arn:aws:iam::123456789012:role/keyrescue", roleSessionName: "kr-it", region: "us-east-1", endpoint: moto),
+            AssumeRoleRequest(
+                roleArn: "arn:aws:iam::123456789012:role/keyrescue", roleSessionName: "kr-it", region: "us-east-1",
+                endpoint: moto),
             using: try await MotoServer.anyCredentials.credentials())
         #expect(assumed.accessKeyId.hasPrefix("ASIA") && assumed.sessionToken != nil && assumed.expiration != nil)
     }
@@ -150,9 +184,11 @@ struct MotoIntegrationTests {
         let keyID = try #require(IntegrationServers.env["KEYRESCUE_MOTO_KMS_KEY"])
         let key = try await aws.kms.describeKey(keyID)
         #expect(key.keyId == keyID && key.keyState == "Enabled")
-        let credentials = try await aws.sts.assumeRoleWithWebIdentity(AssumeRoleWithWebIdentityRequest(
-            roleArn: "arn:aws:iam::123456789012:role/keyrescue-ci", roleSessionName: "kr-it", webIdentityToken: "token-from-the-ci",
-            region: "us-east-1", endpoint: moto))
+        let credentials = try await aws.sts.assumeRoleWithWebIdentity(
+            AssumeRoleWithWebIdentityRequest(
+                roleArn: "arn:aws:iam::123456789012:role/keyrescue-ci", roleSessionName: "kr-it",
+                webIdentityToken: "token-from-the-ci",
+                region: "us-east-1", endpoint: moto))
         #expect(credentials.accessKeyId.hasPrefix("ASIA") && credentials.sessionToken != nil)
     }
 
@@ -160,17 +196,23 @@ struct MotoIntegrationTests {
     @Test func aProfileThatAssumesARole() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("kr-home-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
-        try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws"), withIntermediateDirectories: true)
-        try "[profile rescuer]\nrole_arn = arn:aws:iam::123456789012:role/keyrescue\nsource_profile = base\nregion = eu-west-1\n"
+        try FileManager.default.createDirectory(
+            at: home.appendingPathComponent(".aws"), withIntermediateDirectories: true)
+        try
+            "[profile rescuer]\nrole_arn = arn:aws:iam::123456789012:role/keyrescue\nsource_profile = base\nregion = eu-west-1\n"
             .write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
         try "[base]\naws_access_key_id = AKIABASEPROFILE00000\naws_secret_access_key = base-secret\n"
             .write(to: home.appendingPathComponent(".aws/credentials"), atomically: true, encoding: .utf8)
         let transport = CurlTransport()
-        let assumer = STSClient(client: ServiceClient(
-            service: "sts", endpoint: moto, region: "us-east-1", credentials: MotoServer.anyCredentials, transport: transport))
+        let assumer = STSClient(
+            client: ServiceClient(
+                service: "sts", endpoint: moto, region: "us-east-1", credentials: MotoServer.anyCredentials,
+                transport: transport))
         let config = try await AWSConfigResolver.resolve(
-            options: AWSConfigOptions(profile: "rescuer", endpointURL: moto.absoluteString), environment: ["HOME": home.path],
-            home: home.path, dependencies: AWSConfigDependencies(transport: transport, roleAssumer: assumer, mfaPrompt: nil))
+            options: AWSConfigOptions(profile: "rescuer", endpointURL: moto.absoluteString),
+            environment: ["HOME": home.path],
+            home: home.path,
+            dependencies: AWSConfigDependencies(transport: transport, roleAssumer: assumer, mfaPrompt: nil))
         #expect(config.region == "eu-west-1")
         let credentials = try await config.credentialProvider.credentials()
         #expect(credentials.accessKeyId.hasPrefix("ASIA") && credentials.sessionToken != nil)
@@ -178,11 +220,14 @@ struct MotoIntegrationTests {
         #expect(identity.arn.contains("assumed-role/keyrescue"))
     }
 
-    @Test(.enabled(if: IntegrationServers.env["KEYRESCUE_MOTO_AUTH_URL"] != nil, Comment(rawValue: IntegrationServers.reason)))
+    @Test(
+        .enabled(
+            if: IntegrationServers.env["KEYRESCUE_MOTO_AUTH_URL"] != nil, Comment(rawValue: IntegrationServers.reason)))
     func motoChecksOurSignatures() async throws {
         let env = IntegrationServers.env
         let endpoint = try #require(env["KEYRESCUE_MOTO_AUTH_URL"].flatMap(URL.init(string:)))
-        let key = Credentials(accessKeyId: env["KEYRESCUE_MOTO_AUTH_KEY"] ?? "", secretAccessKey: env["KEYRESCUE_MOTO_AUTH_SECRET"] ?? "")
+        let key = Credentials(
+            accessKeyId: env["KEYRESCUE_MOTO_AUTH_KEY"] ?? "", secretAccessKey: env["KEYRESCUE_MOTO_AUTH_SECRET"] ?? "")
         let good = client(endpoint, credentials: StaticCredentialProvider(key, source: "test"))
         _ = try await good.ec2.describeInstances()
         _ = try await good.sts.getCallerIdentity()
@@ -191,7 +236,8 @@ struct MotoIntegrationTests {
         let bad = client(endpoint, credentials: StaticCredentialProvider(wrong, source: "test"))
         await #expect { _ = try await bad.ec2.describeInstances() } throws: { error in
             guard let error = error as? AWSError else { return false }
-            return ["AuthFailure", "SignatureDoesNotMatch"].contains(error.code) && (error.httpStatus == 401 || error.httpStatus == 403)
+            return ["AuthFailure", "SignatureDoesNotMatch"].contains(error.code)
+                && (error.httpStatus == 401 || error.httpStatus == 403)
         }
     }
 
@@ -210,7 +256,9 @@ struct MotoIntegrationTests {
     func send(_ method: String, _ url: URL, body: Data = Data()) async throws -> String {
         let response = try await CurlTransport().send(HTTPRequest(method: method, url: url, body: body))
         guard (200..<300).contains(response.status) else {
-            throw AWSError(code: "HTTP\(response.status)", message: String(decoding: response.body, as: UTF8.self), httpStatus: response.status, service: "s3", action: method)
+            throw AWSError(
+                code: "HTTP\(response.status)", message: String(decoding: response.body, as: UTF8.self),
+                httpStatus: response.status, service: "s3", action: method)
         }
         return String(decoding: response.body, as: UTF8.self)
     }
@@ -218,12 +266,17 @@ struct MotoIntegrationTests {
 
 /// Retries against real HTTP servers (Tests/TestSupport/scripted_server.py, started by
 /// scripts/test-aws-integration) that throttle, fail or reset N times, then answer.
-@Suite(.serialized, .enabled(if: IntegrationServers.env["KEYRESCUE_SCRIPTED_THROTTLE2"] != nil, Comment(rawValue: IntegrationServers.reason)))
+@Suite(
+    .serialized,
+    .enabled(
+        if: IntegrationServers.env["KEYRESCUE_SCRIPTED_THROTTLE2"] != nil, Comment(rawValue: IntegrationServers.reason))
+)
 struct ThrottlingServerTests {
     func client(_ name: String, attempts: Int = 3) throws -> AWSClient {
         let url = try #require(IntegrationServers.env["KEYRESCUE_SCRIPTED_\(name)"].flatMap(URL.init(string:)))
-        return AWSClient(region: "us-east-1", credentials: MotoServer.anyCredentials, endpoint: { _ in url },
-                         transport: CurlTransport(), retry: RetryPolicy(maxAttempts: attempts, baseDelay: 0.05, maxBackoff: 0.2))
+        return AWSClient(
+            region: "us-east-1", credentials: MotoServer.anyCredentials, endpoint: { _ in url },
+            transport: CurlTransport(), retry: RetryPolicy(maxAttempts: attempts, baseDelay: 0.05, maxBackoff: 0.2))
     }
 
     @Test(arguments: ["THROTTLE2", "UNAVAILABLE2", "RESET_THROTTLE"])
@@ -235,7 +288,8 @@ struct ThrottlingServerTests {
         let aws = try client("THROTTLE4")
         await #expect { _ = try await aws.ec2.describeInstances() } throws: { error in
             guard let error = error as? AWSError else { return false }
-            return error.code == "RequestLimitExceeded" && error.attempts == 3 && "\(error)".contains("after 3 attempts")
+            return error.code == "RequestLimitExceeded" && error.attempts == 3
+                && "\(error)".contains("after 3 attempts")
         }
     }
 }
@@ -246,8 +300,9 @@ struct CredentialServerTests {
     let env = IntegrationServers.env
 
     @Test func imdsV2TokenThenRoleCredentialsAndRegion() async throws {
-        let client = try #require(try IMDSClient.fromEnvironment(
-            ["AWS_EC2_METADATA_SERVICE_ENDPOINT": env["KEYRESCUE_IMDS_URL"] ?? ""], transport: CurlTransport()))
+        let client = try #require(
+            try IMDSClient.fromEnvironment(
+                ["AWS_EC2_METADATA_SERVICE_ENDPOINT": env["KEYRESCUE_IMDS_URL"] ?? ""], transport: CurlTransport()))
         let credentials = try await IMDSCredentialProvider(client: client).credentials()
         #expect(credentials.accessKeyId == "ASIAIMDSTEST" && credentials.sessionToken == "imds-session")
         #expect(try await client.region() == "eu-central-1")
@@ -256,23 +311,27 @@ struct CredentialServerTests {
     @Test func ssoProfileTakesTheCachedTokenToThePortal() async throws {
         let home = FileManager.default.temporaryDirectory.appendingPathComponent("kr-sso-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: home) }
-        try FileManager.default.createDirectory(at: home.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            at: home.appendingPathComponent(".aws/sso/cache"), withIntermediateDirectories: true)
         try """
-            [profile corp]
-            sso_session = corp
-            sso_account_id = 123456789012
-            sso_role_name = Rescuer
-            region = us-east-1
-            [sso-session corp]
-            sso_start_url = https://corp.awsapps.com/start
-            sso_region = us-east-1
-            """.write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
+        [profile corp]
+        sso_session = corp
+        sso_account_id = 123456789012
+        sso_role_name = Rescuer
+        region = us-east-1
+        [sso-session corp]
+        sso_start_url = https://corp.awsapps.com/start
+        sso_region = us-east-1
+        """.write(to: home.appendingPathComponent(".aws/config"), atomically: true, encoding: .utf8)
         let cache = home.appendingPathComponent(".aws/sso/cache/\(Digest.hex(Digest.sha1(Data("corp".utf8)))).json")
-        try #"{"accessToken": "token-1", "expiresAt": "2099-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://corp.awsapps.com/start"}"#
+        try
+            #"{"accessToken": "token-1", "expiresAt": "2099-01-01T00:00:00Z", "region": "us-east-1", "startUrl": "https://corp.awsapps.com/start"}"#
             .write(to: cache, atomically: true, encoding: .utf8)
         let config = try await AWSConfigResolver.resolve(
-            options: AWSConfigOptions(profile: "corp"), environment: ["HOME": home.path, "AWS_ENDPOINT_URL": env["KEYRESCUE_SSO_URL"] ?? ""],
-            home: home.path, dependencies: AWSConfigDependencies(transport: CurlTransport(), roleAssumer: nil, mfaPrompt: nil))
+            options: AWSConfigOptions(profile: "corp"),
+            environment: ["HOME": home.path, "AWS_ENDPOINT_URL": env["KEYRESCUE_SSO_URL"] ?? ""],
+            home: home.path,
+            dependencies: AWSConfigDependencies(transport: CurlTransport(), roleAssumer: nil, mfaPrompt: nil))
         let credentials = try await config.credentialProvider.credentials()
         #expect(credentials.accessKeyId == "ASIASSOTEST" && credentials.sessionToken == "sso-session")
     }

@@ -28,16 +28,24 @@ import Testing
         let instances = try await scriptedClient(transport).ec2.describeInstances(ids: ["i-0abc"])
         #expect(instances.count == 2, "both pages")
         let instance = try #require(instances.first)
-        #expect(instance.instanceId == "i-0abc" && instance.state == "running" && instance.instanceType == "t3.micro")
-        #expect(instance.availabilityZone == "eu-west-1a" && instance.subnetId == "subnet-1" && instance.publicIpAddress == "203.0.113.5")
+        #expect(instance.instanceId == "i-0abc" && instance.state == .running && instance.instanceType == "t3.micro")
+        #expect(
+            instance.availabilityZone == "eu-west-1a" && instance.subnetId == "subnet-1"
+                && instance.publicIpAddress == "203.0.113.5")
         #expect(instance.rootDeviceName == "/dev/xvda" && instance.rootDeviceType == "ebs")
-        #expect(instance.blockDeviceMappings == [InstanceBlockDevice(deviceName: "/dev/xvda", volumeId: "vol-1", status: "attached", deleteOnTermination: true)])
+        #expect(
+            instance.blockDeviceMappings == [
+                InstanceBlockDevice(
+                    deviceName: "/dev/xvda", volumeId: "vol-1", status: "attached", deleteOnTermination: true)
+            ])
         #expect(instance.instanceLifecycle == "spot" && instance.spotInstanceRequestId == "sir-1")
         #expect(instance.productCodes == ["pc-1"])
         #expect(instance.tags[key: "Name"] == "web & db")
         let second = String(decoding: transport.sent[1].body, as: UTF8.self)
         #expect(second.contains("NextToken=page-2"))
-        #expect(String(decoding: transport.sent[0].body, as: UTF8.self) == "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0abc")
+        #expect(
+            String(decoding: transport.sent[0].body, as: UTF8.self)
+                == "Action=DescribeInstances&Version=2016-11-15&InstanceId.1=i-0abc")
     }
 
     @Test func requestsAreSignedEveryAttempt() async throws {
@@ -61,7 +69,9 @@ import Testing
         #expect(pairs["InstanceInitiatedShutdownBehavior"] == "terminate")
         #expect(pairs["BlockDeviceMapping.1.Ebs.DeleteOnTermination"] == "true")
         #expect(pairs["MetadataOptions.HttpTokens"] == "required")
-        #expect(pairs["TagSpecification.1.ResourceType"] == "instance" && pairs["TagSpecification.2.ResourceType"] == "volume")
+        #expect(
+            pairs["TagSpecification.1.ResourceType"] == "instance"
+                && pairs["TagSpecification.2.ResourceType"] == "volume")
         #expect(pairs["TagSpecification.1.Tag.1.Key"] == "keyrescue:run")
     }
 
@@ -74,7 +84,12 @@ import Testing
 
     @Test func consoleOutputIsDecoded() async throws {
         let text = "Linux version 6.1\nkeyrescue: ok"
-        let transport = StepTransport([StepTransport.xml(200, "<GetConsoleOutputResponse><output>\(Data(text.utf8).base64EncodedString())</output></GetConsoleOutputResponse>")])
+        let transport = StepTransport([
+            StepTransport.xml(
+                200,
+                "<GetConsoleOutputResponse><output>\(Data(text.utf8).base64EncodedString())</output></GetConsoleOutputResponse>"
+            )
+        ])
         #expect(try await scriptedClient(transport).ec2.getConsoleOutput(instanceId: "i-1", latest: true) == text)
         #expect(String(decoding: transport.sent[0].body, as: UTF8.self).contains("Latest=true"))
     }
@@ -82,7 +97,8 @@ import Testing
     @Test func dryRunProbe() async throws {
         let granted = StepTransport([StepTransport.ec2Error("DryRunOperation", status: 412)])
         let ec2 = scriptedClient(granted).ec2
-        #expect(try await ec2.probePermission { _ = try await ec2.stopInstances(ids: ["i-1"], dryRun: true) } == .granted)
+        #expect(
+            try await ec2.probePermission { _ = try await ec2.stopInstances(ids: ["i-1"], dryRun: true) } == .granted)
         let denied = StepTransport([StepTransport.ec2Error("UnauthorizedOperation", status: 403)])
         let ec2b = scriptedClient(denied).ec2
         let result = try await ec2b.probePermission { _ = try await ec2b.stopInstances(ids: ["i-1"], dryRun: true) }
@@ -96,8 +112,12 @@ import Testing
         try await s3.createBucket("my-bucket")
         let request = try #require(transport.sent.first)
         #expect(request.url.absoluteString == "https://my-bucket.s3.eu-west-1.amazonaws.com/")
-        #expect(String(decoding: request.body, as: UTF8.self).contains("<LocationConstraint>eu-west-1</LocationConstraint>"))
-        #expect(s3.url(bucket: "b", key: "dir/a b.txt").absoluteString == "https://b.s3.eu-west-1.amazonaws.com/dir/a%20b.txt")
+        #expect(
+            String(decoding: request.body, as: UTF8.self).contains("<LocationConstraint>eu-west-1</LocationConstraint>")
+        )
+        #expect(
+            s3.url(bucket: "b", key: "dir/a b.txt").absoluteString
+                == "https://b.s3.eu-west-1.amazonaws.com/dir/a%20b.txt")
     }
 
     @Test func listObjectsFollowsContinuationTokens() async throws {

@@ -32,8 +32,13 @@ enum BotocoreWaiters {
 }
 
 func instancesXML(_ states: [String]) -> StepTransport.Step {
-    let items = states.enumerated().map { "<item><instanceId>i-\($0.offset)</instanceId><instanceState><name>\($0.element)</name></instanceState></item>" }
-    return StepTransport.xml(200, "<DescribeInstancesResponse><reservationSet><item><instancesSet>\(items.joined())</instancesSet></item></reservationSet></DescribeInstancesResponse>")
+    let items = states.enumerated().map {
+        "<item><instanceId>i-\($0.offset)</instanceId><instanceState><name>\($0.element)</name></instanceState></item>"
+    }
+    return StepTransport.xml(
+        200,
+        "<DescribeInstancesResponse><reservationSet><item><instancesSet>\(items.joined())</instancesSet></item></reservationSet></DescribeInstancesResponse>"
+    )
 }
 
 @Suite struct WaiterTests {
@@ -45,21 +50,45 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
     static func transcribe<T>(_ waiter: Waiter<T>) -> [Transcribed] {
         waiter.acceptors.map { acceptor in
             switch acceptor.matcher {
-            case .pathAll(let argument, let expected, _): Transcribed(state: acceptor.state.rawValue, matcher: "pathAll", argument: argument, expected: expected)
-            case .pathAny(let argument, let expected, _): Transcribed(state: acceptor.state.rawValue, matcher: "pathAny", argument: argument, expected: expected)
-            case .error(let code): Transcribed(state: acceptor.state.rawValue, matcher: "error", argument: nil, expected: code)
+            case .pathAll(let argument, let expected, _):
+                Transcribed(state: acceptor.state.rawValue, matcher: "pathAll", argument: argument, expected: expected)
+            case .pathAny(let argument, let expected, _):
+                Transcribed(state: acceptor.state.rawValue, matcher: "pathAny", argument: argument, expected: expected)
+            case .error(let code):
+                Transcribed(state: acceptor.state.rawValue, matcher: "error", argument: nil, expected: code)
             }
         }
     }
 
     static let ours: [(String, [Transcribed], Double, Int)] = [
-        ("InstanceRunning", transcribe(EC2Waiters.instanceRunning), EC2Waiters.instanceRunning.delay, EC2Waiters.instanceRunning.maxAttempts),
-        ("InstanceStopped", transcribe(EC2Waiters.instanceStopped), EC2Waiters.instanceStopped.delay, EC2Waiters.instanceStopped.maxAttempts),
-        ("InstanceTerminated", transcribe(EC2Waiters.instanceTerminated), EC2Waiters.instanceTerminated.delay, EC2Waiters.instanceTerminated.maxAttempts),
-        ("VolumeAvailable", transcribe(EC2Waiters.volumeAvailable), EC2Waiters.volumeAvailable.delay, EC2Waiters.volumeAvailable.maxAttempts),
-        ("VolumeInUse", transcribe(EC2Waiters.volumeInUse), EC2Waiters.volumeInUse.delay, EC2Waiters.volumeInUse.maxAttempts),
-        ("VolumeDeleted", transcribe(EC2Waiters.volumeDeleted), EC2Waiters.volumeDeleted.delay, EC2Waiters.volumeDeleted.maxAttempts),
-        ("SnapshotCompleted", transcribe(EC2Waiters.snapshotCompleted), EC2Waiters.snapshotCompleted.delay, EC2Waiters.snapshotCompleted.maxAttempts),
+        (
+            "InstanceRunning", transcribe(EC2Waiters.instanceRunning), EC2Waiters.instanceRunning.delay,
+            EC2Waiters.instanceRunning.maxAttempts
+        ),
+        (
+            "InstanceStopped", transcribe(EC2Waiters.instanceStopped), EC2Waiters.instanceStopped.delay,
+            EC2Waiters.instanceStopped.maxAttempts
+        ),
+        (
+            "InstanceTerminated", transcribe(EC2Waiters.instanceTerminated), EC2Waiters.instanceTerminated.delay,
+            EC2Waiters.instanceTerminated.maxAttempts
+        ),
+        (
+            "VolumeAvailable", transcribe(EC2Waiters.volumeAvailable), EC2Waiters.volumeAvailable.delay,
+            EC2Waiters.volumeAvailable.maxAttempts
+        ),
+        (
+            "VolumeInUse", transcribe(EC2Waiters.volumeInUse), EC2Waiters.volumeInUse.delay,
+            EC2Waiters.volumeInUse.maxAttempts
+        ),
+        (
+            "VolumeDeleted", transcribe(EC2Waiters.volumeDeleted), EC2Waiters.volumeDeleted.delay,
+            EC2Waiters.volumeDeleted.maxAttempts
+        ),
+        (
+            "SnapshotCompleted", transcribe(EC2Waiters.snapshotCompleted), EC2Waiters.snapshotCompleted.delay,
+            EC2Waiters.snapshotCompleted.maxAttempts
+        ),
     ]
 
     @Test(.enabled(if: BotocoreWaiters.available, "botocore (installed by scripts/setup) holds the reference waiters"))
@@ -69,20 +98,26 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
             #expect(json["delay"] as? Int == Int(delay), "\(name) delay")
             #expect(json["maxAttempts"] as? Int == maxAttempts, "\(name) maxAttempts")
             let reference = (json["acceptors"] as? [[String: Any]] ?? []).map {
-                Transcribed(state: $0["state"] as? String ?? "", matcher: $0["matcher"] as? String ?? "", argument: $0["argument"] as? String, expected: "\($0["expected"] ?? "")")
+                Transcribed(
+                    state: $0["state"] as? String ?? "", matcher: $0["matcher"] as? String ?? "",
+                    argument: $0["argument"] as? String, expected: "\($0["expected"] ?? "")")
             }
             #expect(acceptors == reference, "\(name)")
         }
     }
 
     @Test func pollsUntilSuccessOnTheBotocoreScheduleAndReportsProgress() async throws {
-        let transport = StepTransport([instancesXML(["stopping"]), instancesXML(["stopping"]), instancesXML(["stopped"])])
+        let transport = StepTransport([
+            instancesXML(["stopping"]), instancesXML(["stopping"]), instancesXML(["stopped"]),
+        ])
         let clock = SteppedClock()
         let seen = Mutex<[String]>([])
-        let result = try await scriptedClient(transport, clock: clock).ec2.wait(EC2Waiters.instanceStopped, instanceIds: ["i-0"]) { progress in
+        let result = try await scriptedClient(transport, clock: clock).ec2.wait(
+            EC2Waiters.instanceStopped, instanceIds: ["i-0"]
+        ) { progress in
             seen.withLock { $0.append("\(progress.attempt):\(progress.observed)") }
         }
-        #expect(result.map(\.state) == ["stopped"])
+        #expect(result.map(\.state) == [.stopped])
         #expect(clock.sleeps == [15, 15])
         #expect(seen.withLock { $0 } == ["1:i-0 stopping", "2:i-0 stopping", "3:i-0 stopped"])
     }
@@ -98,8 +133,9 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
 
     @Test func notFoundIsRetriedForInstanceRunning() async throws {
         let transport = StepTransport([StepTransport.ec2Error("InvalidInstanceID.NotFound"), instancesXML(["running"])])
-        let result = try await scriptedClient(transport).ec2.wait(EC2Waiters.instanceRunning, instanceIds: ["i-0"], schedule: .fixed(interval: 1, timeout: 60))
-        #expect(result.first?.state == "running")
+        let result = try await scriptedClient(transport).ec2.wait(
+            EC2Waiters.instanceRunning, instanceIds: ["i-0"], schedule: .fixed(interval: 1, timeout: 60))
+        #expect(result.first?.state == .running)
     }
 
     @Test func unexpectedErrorsAreThrownAsTheyAre() async throws {
@@ -113,7 +149,8 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
         let transport = StepTransport([], fallback: instancesXML(["stopping"]))
         let clock = SteppedClock()
         let error = await #expect(throws: WaiterError.self) {
-            _ = try await scriptedClient(transport, clock: clock).ec2.wait(EC2Waiters.instanceStopped, instanceIds: ["i-0"], schedule: .fixed(interval: 1, timeout: 10))
+            _ = try await scriptedClient(transport, clock: clock).ec2.wait(
+                EC2Waiters.instanceStopped, instanceIds: ["i-0"], schedule: .fixed(interval: 1, timeout: 10))
         }
         #expect(error?.reason == .timedOut)
         #expect(clock.sleeps == Array(repeating: 1, count: 10))
@@ -123,7 +160,9 @@ func instancesXML(_ states: [String]) -> StepTransport.Step {
         let transport = StepTransport([], fallback: instancesXML(["stopping"]))
         let clock = SteppedClock()
         await #expect(throws: WaiterError.self) {
-            _ = try await scriptedClient(transport, clock: clock).ec2.wait(EC2Waiters.instanceStopped, instanceIds: ["i-0"], schedule: .backoff(initial: 1, maxInterval: 4, timeout: 20))
+            _ = try await scriptedClient(transport, clock: clock).ec2.wait(
+                EC2Waiters.instanceStopped, instanceIds: ["i-0"],
+                schedule: .backoff(initial: 1, maxInterval: 4, timeout: 20))
         }
         #expect(clock.sleeps == [1, 2, 4, 4, 4, 4])
     }

@@ -2,32 +2,27 @@
 import RescueModel
 import Testing
 
-/// TargetFiles over a dictionary: path → content.
-struct FakeFiles: TargetFiles {
-    var files: [String: String]
-    func readFile(_ path: String) throws -> [UInt8]? { files[path].map { Array($0.utf8) } }
-    func listDirectory(_ path: String) throws -> [String]? {
-        let prefix = path == "/" ? "/" : path + "/"
-        let names = files.keys.filter { $0.hasPrefix(prefix) }.map { String($0.dropFirst(prefix.count).split(separator: "/")[0]) }
-        return names.isEmpty ? nil : Array(Set(names))
-    }
-}
-
 @Suite struct SSHDConfigTests {
-    @Test func firstValueWinsAndIncludesSpliceInPlace() {
+    @Test func firstValueWinsAndIncludesSpliceInPlace() throws {
         let files = FakeFiles(files: [
-            "/etc/ssh/sshd_config": "Include /etc/ssh/sshd_config.d/*.conf\nPubkeyAuthentication yes\nAuthorizedKeysFile .ssh/authorized_keys\n",
-            "/etc/ssh/sshd_config.d/50-cloud.conf": "AuthorizedKeysFile /etc/ssh/keys/%u %h/.ssh/authorized_keys\nPubkeyAuthentication no\n",
+            "/etc/ssh/sshd_config":
+                "Include /etc/ssh/sshd_config.d/*.conf\nPubkeyAuthentication yes\nAuthorizedKeysFile .ssh/authorized_keys\n",
+            "/etc/ssh/sshd_config.d/50-cloud.conf":
+                "AuthorizedKeysFile /etc/ssh/keys/%u %h/.ssh/authorized_keys\nPubkeyAuthentication no\n",
         ])
-        let config = SSHDConfig.read(files)
+        let config = try SSHDConfig.read(files)
         #expect(config.authorizedKeysFiles == ["/etc/ssh/keys/%u", "%h/.ssh/authorized_keys"])
         #expect(!config.pubkeyAuthentication)
     }
 
-    @Test func matchBlocksDoNotSetGlobalValues() {
-        let files = FakeFiles(files: ["/etc/ssh/sshd_config": "Match User bob\n  PubkeyAuthentication no\nMatch all\nAllowUsers alice admin\n"])
-        let config = SSHDConfig.read(files)
-        #expect(config.pubkeyAuthentication && config.matchBlocks == ["User bob"] && config.allowUsers == ["alice", "admin"])
+    @Test func matchBlocksDoNotSetGlobalValues() throws {
+        let files = FakeFiles(files: [
+            "/etc/ssh/sshd_config": "Match User bob\n  PubkeyAuthentication no\nMatch all\nAllowUsers alice admin\n"
+        ])
+        let config = try SSHDConfig.read(files)
+        #expect(
+            config.pubkeyAuthentication && config.matchBlocks == ["User bob"]
+                && config.allowUsers == ["alice", "admin"])
     }
 
     @Test(arguments: [
@@ -45,7 +40,8 @@ struct FakeFiles: TargetFiles {
     }
 
     @Test func wordsHonourQuotesCommentsAndEquals() {
-        #expect(SSHDConfig.words("AuthorizedKeysFile \"/a b/keys\" x # note") == ["AuthorizedKeysFile", "/a b/keys", "x"])
+        #expect(
+            SSHDConfig.words("AuthorizedKeysFile \"/a b/keys\" x # note") == ["AuthorizedKeysFile", "/a b/keys", "x"])
         #expect(SSHDConfig.words("PubkeyAuthentication=no") == ["PubkeyAuthentication", "no"])
         #expect(SSHDConfig.words("# PubkeyAuthentication no").isEmpty)
     }
@@ -53,16 +49,25 @@ struct FakeFiles: TargetFiles {
 
 @Suite struct InspectionWarningTests {
     static let base = [
-        "/etc/passwd": "root:x:0:0::/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\nsvc:x:1001:1001::/home/svc:/usr/sbin/nologin\n",
+        "/etc/passwd":
+            "root:x:0:0::/root:/bin/bash\nadmin:x:1000:1000::/home/admin:/bin/bash\nsvc:x:1001:1001::/home/svc:/usr/sbin/nologin\n",
         "/etc/group": "admin:x:1000:\nwheel:x:10:admin\n",
         "/etc/os-release": "ID=debian\n",
     ]
-    static let key = try! PublicKey(parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl k")
+    static let key: PublicKey = {
+        do {
+            return try PublicKey(
+                parsing: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl k")
+        } catch {
+            fatalError("the test key does not parse: \(error)")
+        }
+    }()
 
     func warnings(_ sshd: String, user: String? = nil) throws -> [RescueWarningCode] {
         var files = Self.base
         files["/etc/ssh/sshd_config"] = sshd
-        return try TargetInspection.inspect(FakeFiles(files: files), userOverride: user, keys: [Self.key]).warnings.map(\.code)
+        return try TargetInspection.inspect(FakeFiles(files: files), userOverride: user, keys: [Self.key]).warnings.map(
+            \.code)
     }
 
     @Test func refusalsInTheTargetsOwnConfigAreReported() throws {
@@ -84,13 +89,16 @@ struct FakeFiles: TargetFiles {
     }
 
     @Test func noPasswdMeansNoLinuxRoot() {
-        #expect(throws: RescueReport.Failure.self) { try TargetInspection.inspect(FakeFiles(files: [:]), userOverride: nil, keys: []) }
+        #expect(throws: RescueReport.Failure.self) {
+            try TargetInspection.inspect(FakeFiles(files: [:]), userOverride: nil, keys: [])
+        }
     }
 }
 
 @Suite struct FstabTests {
     @Test func findsTheFilesystemHoldingAHome() {
-        let entries = Fstab.parse("""
+        let entries = Fstab.parse(
+            """
             # comment
             UUID=aaa / ext4 defaults 0 1
             UUID=bbb /home btrfs subvol=home,compress=zstd 0 0
@@ -110,7 +118,8 @@ struct FakeFiles: TargetFiles {
     static let rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC0"
 
     @Test func readsDpkgStatusWithoutRunningAnything() {
-        let status = "Package: openssh-client\nVersion: 1:9.2p1-2\n\nPackage: openssh-server\nStatus: install ok installed\nVersion: 1:6.0p1-4+deb7u2\n"
+        let status =
+            "Package: openssh-client\nVersion: 1:9.2p1-2\n\nPackage: openssh-server\nStatus: install ok installed\nVersion: 1:6.0p1-4+deb7u2\n"
         #expect(OpenSSHVersion.read(FakeFiles(files: ["/var/lib/dpkg/status": status])) == OpenSSHVersion(6, 0))
     }
 
@@ -131,7 +140,8 @@ struct FakeFiles: TargetFiles {
     @Test func anOldServerWarnsInTheReport() throws {
         var files = InspectionWarningTests.base
         files["/var/lib/dpkg/status"] = "Package: openssh-server\nVersion: 1:6.0p1-4\n"
-        let found = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
+        let found = try TargetInspection.inspect(
+            FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
         #expect(found.warnings.map(\.code) == [.keyTypeNotAccepted])
         #expect(found.warnings.first?.message.contains("predates ed25519") == true)
     }
@@ -141,11 +151,14 @@ struct FakeFiles: TargetFiles {
     @Test func aDefaultedLabelIsSaidInTheWarnings() throws {
         var files = InspectionWarningTests.base
         files["/etc/selinux/config"] = "SELINUX=enforcing\nSELINUXTYPE=targeted\n"
-        let defaulted = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
+        let defaulted = try TargetInspection.inspect(
+            FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
         #expect(defaulted.selinuxLabel == "unconfined_u:object_r:ssh_home_t:s0")
         #expect(defaulted.warnings.map(\.code) == [.selinuxLabelDefaulted])
-        files["/etc/selinux/targeted/contexts/files/file_contexts.homedirs"] = "/home/[^/]+/\\.ssh(/.*)?\tstaff_u:object_r:ssh_home_t:s0\n"
-        let fromPolicy = try TargetInspection.inspect(FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
+        files["/etc/selinux/targeted/contexts/files/file_contexts.homedirs"] =
+            "/home/[^/]+/\\.ssh(/.*)?\tstaff_u:object_r:ssh_home_t:s0\n"
+        let fromPolicy = try TargetInspection.inspect(
+            FakeFiles(files: files), userOverride: nil, keys: [InspectionWarningTests.key])
         #expect(fromPolicy.selinuxLabel == "staff_u:object_r:ssh_home_t:s0" && fromPolicy.warnings.isEmpty)
     }
 }

@@ -7,7 +7,7 @@ import Testing
 /// beneath the root, never the host's file beside it.
 @Suite struct SafeRootTests {
     func text(_ root: SafeRoot, _ path: String) throws -> String? {
-        try root.readFile(path).map { String(decoding: $0, as: UTF8.self) }
+        try root.text(path, limit: 1 << 20)
     }
 
     @Test func readsFilesAndListsDirectoriesBeneathTheRoot() throws {
@@ -17,10 +17,10 @@ import Testing
         t.file("/etc/cloud/cloud.cfg.d/10.cfg", "a")
         let root = try SafeRoot(path: t.root)
         #expect(try text(root, "/etc/passwd") == "root:x:0:0::/root:/bin/sh\n")
-        #expect(try root.readFile("/etc/missing") == nil)
-        #expect(try root.readFile("/nodir/missing") == nil)
-        #expect(try root.listDirectory("/etc/cloud/cloud.cfg.d") == ["10.cfg"])
-        #expect(try root.listDirectory("/etc/nothing") == nil)
+        #expect(try root.read("/etc/missing", limit: 1 << 20) == nil)
+        #expect(try root.read("/nodir/missing", limit: 1 << 20) == nil)
+        #expect(try root.entries("/etc/cloud/cloud.cfg.d")?.map(\.name) == ["10.cfg"])
+        #expect(try root.entries("/etc/nothing") == nil)
     }
 
     /// Each link aims at `/outside/secret` (the host); resolution must find the root's own file or nothing.
@@ -31,7 +31,7 @@ import Testing
         t.file("/outside/secret", "host secret")
         t.symlink("/etc/passwd", to: destination == "ABS" ? t.outside + "/secret" : destination)
         let root = try SafeRoot(path: t.root)
-        #expect(try root.readFile("/etc/passwd") == nil)
+        #expect(try root.read("/etc/passwd", limit: 1 << 20) == nil)
         if destination != "ABS" {
             // The clamped path: `/outside/secret` inside the root (TempRoot.file would write the host's).
             mkdir(t.root + "/outside", 0o755)
@@ -49,25 +49,25 @@ import Testing
         t.file("/marker", "root of target")
         let root = try SafeRoot(path: t.root)
         #expect(try text(root, "/home/ubuntu/marker") == "root of target")
-        #expect(try root.listDirectory("/home/ubuntu/../..")?.sorted() == ["home", "marker"])
+        #expect(try root.entries("/home/ubuntu/../..")?.map(\.name).sorted() == ["home", "marker"])
     }
 
     @Test func dotDotIsClampedAtTheRoot() throws {
         let t = TempRoot()
         t.file("/outside/secret", "host secret")
         let root = try SafeRoot(path: t.root)
-        #expect(try root.readFile("../outside/secret") == nil)
-        #expect(try root.readFile("/../../outside/secret") == nil)
+        #expect(try root.read("../outside/secret", limit: 1 << 20) == nil)
+        #expect(try root.read("/../../outside/secret", limit: 1 << 20) == nil)
     }
 
     @Test func refusesNonRegularFilesAndHugeFiles() throws {
         let t = TempRoot()
         t.dir("/etc/passwd")
         #expect(mkfifo(t.root + "/fifo", 0o600) == 0)
-        t.file("/big", String(repeating: "x", count: SafeRoot.maxFileSize + 1))
+        t.file("/big", String(repeating: "x", count: (1 << 20) + 1))
         let root = try SafeRoot(path: t.root)
-        #expect(throws: (any Error).self) { try root.readFile("/etc/passwd") }
-        #expect(throws: (any Error).self) { try root.readFile("/fifo") }
-        #expect(throws: (any Error).self) { try root.readFile("/big") }
+        #expect(throws: (any Error).self) { try root.read("/etc/passwd", limit: 1 << 20) }
+        #expect(throws: (any Error).self) { try root.read("/fifo", limit: 1 << 20) }
+        #expect(throws: (any Error).self) { try root.read("/big", limit: 1 << 20) }
     }
 }

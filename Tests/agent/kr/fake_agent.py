@@ -76,8 +76,11 @@ def open_image(img, read_only):
 
 
 def read(root, rel):
+    path = os.path.join(root, rel.lstrip("/"))
+    if os.path.exists(path) and not os.path.isfile(path):
+        raise Refusal("unsafePath", f"/{rel.lstrip('/')} on the target is not a regular file")
     try:
-        with open(os.path.join(root, rel.lstrip("/"))) as f:
+        with open(path) as f:
             return f.read()
     except OSError:
         return ""

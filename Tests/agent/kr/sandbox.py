@@ -92,15 +92,16 @@ def writes_outside(before, after, started):
 HUNG = 124  # the exit code of `timeout` when it had to stop the agent
 
 
-def run_sandboxed(agent, args, binds, scratch, timeout=30):
-    """Runs `agent args…` in the sandbox; `binds` are host directories the agent may write through."""
+def run_sandboxed(agent, args, binds, scratch, timeout=30, prefix=()):
+    """Runs `agent args…` in the sandbox; `binds` are host directories the agent may write through;
+    `prefix` goes before the agent (e.g. /usr/bin/time, to measure its peak RSS)."""
     out = tempfile.mkdtemp(prefix="sandbox-out-", dir=scratch)
     mountpoint = tempfile.mkdtemp(prefix="sandbox-", dir=scratch)
     agent_dir = os.path.dirname(os.path.abspath(agent))
     env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "KR_SANDBOX": mountpoint, "KR_OUT": out, "KR_TIMEOUT": str(timeout),
            "KR_BINDS": " ".join(sorted({*binds, agent_dir, out}))}
     env.update({k: v for k, v in os.environ.items() if k.startswith("KEYRESCUE_")})
-    argv = [os.path.abspath(agent)] + [str(a) for a in args]
+    argv = list(prefix) + [os.path.abspath(agent)] + [str(a) for a in args]
     started = int(time.time())
     proc = subprocess.run(["unshare", "--mount", "--propagation", "private", "bash", "-c", SCRIPT,
                            "sandbox"] + argv, env=env, capture_output=True, text=True, timeout=timeout + 60)

@@ -1,7 +1,7 @@
 /// Public starting points for the models, for callers that build them (tests of the rules that
 /// read them); the parsers fill every field.
 extension Instance {
-    public init(instanceId: String, state: String) {
+    public init(instanceId: String, state: InstanceState) {
         self.init(
             instanceId: instanceId, state: state, instanceType: nil, imageId: nil, keyName: nil, availabilityZone: nil,
             subnetId: nil, vpcId: nil, publicIpAddress: nil, privateIpAddress: nil, platform: nil, architecture: nil,
@@ -11,7 +11,7 @@ extension Instance {
 }
 
 extension Volume {
-    public init(volumeId: String, state: String) {
+    public init(volumeId: String, state: VolumeState) {
         self.init(
             volumeId: volumeId, state: state, size: nil, volumeType: nil, availabilityZone: nil, encrypted: false,
             kmsKeyId: nil, snapshotId: nil, attachments: [], tags: [])
@@ -20,7 +20,9 @@ extension Volume {
 
 extension SpotInstanceRequest {
     public init(spotInstanceRequestId: String) {
-        self.init(spotInstanceRequestId: spotInstanceRequestId, type: nil, state: nil, instanceInterruptionBehavior: nil, instanceId: nil)
+        self.init(
+            spotInstanceRequestId: spotInstanceRequestId, type: nil, state: nil, instanceInterruptionBehavior: nil,
+            instanceId: nil)
     }
 }
 

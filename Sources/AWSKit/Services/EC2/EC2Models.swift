@@ -3,8 +3,7 @@ import Foundation
 /// An EC2 instance, as the rescue reads it (DescribeInstances' `item` under `instancesSet`).
 public struct Instance: Sendable, Equatable {
     public var instanceId: String
-    /// `pending`, `running`, `shutting-down`, `terminated`, `stopping`, `stopped`.
-    public var state: String
+    public var state: InstanceState
     public var instanceType: String?
     public var imageId: String?
     public var keyName: String?
@@ -31,14 +30,17 @@ public struct Instance: Sendable, Equatable {
 
     static func parse(_ node: XMLElement) -> Instance {
         Instance(
-            instanceId: node.string("instanceId") ?? "", state: node.string("instanceState", "name") ?? "",
+            instanceId: node.string("instanceId") ?? "",
+            state: InstanceState(rawValue: node.string("instanceState", "name") ?? ""),
             instanceType: node.string("instanceType"), imageId: node.string("imageId"), keyName: node.string("keyName"),
             availabilityZone: node.string("placement", "availabilityZone"), subnetId: node.string("subnetId"),
-            vpcId: node.string("vpcId"), publicIpAddress: node.string("ipAddress"), privateIpAddress: node.string("privateIpAddress"),
+            vpcId: node.string("vpcId"), publicIpAddress: node.string("ipAddress"),
+            privateIpAddress: node.string("privateIpAddress"),
             platform: node.string("platform"), architecture: node.string("architecture"),
             rootDeviceType: node.string("rootDeviceType"), rootDeviceName: node.string("rootDeviceName"),
             blockDeviceMappings: node.items("blockDeviceMapping").map(InstanceBlockDevice.parse),
-            instanceLifecycle: node.string("instanceLifecycle"), spotInstanceRequestId: node.string("spotInstanceRequestId"),
+            instanceLifecycle: node.string("instanceLifecycle"),
+            spotInstanceRequestId: node.string("spotInstanceRequestId"),
             productCodes: node.items("productCodes").compactMap { $0.string("productCode") },
             iamInstanceProfileArn: node.string("iamInstanceProfile", "arn"),
             securityGroupIds: node.items("groupSet").compactMap { $0.string("groupId") },
@@ -63,8 +65,7 @@ public struct InstanceBlockDevice: Sendable, Equatable {
 /// An EBS volume.
 public struct Volume: Sendable, Equatable {
     public var volumeId: String
-    /// `creating`, `available`, `in-use`, `deleting`, `deleted`, `error`.
-    public var state: String
+    public var state: VolumeState
     public var size: Int?
     public var volumeType: String?
     public var availabilityZone: String?
@@ -76,9 +77,11 @@ public struct Volume: Sendable, Equatable {
 
     static func parse(_ node: XMLElement) -> Volume {
         Volume(
-            volumeId: node.string("volumeId") ?? "", state: node.string("status") ?? "", size: node.int("size"),
+            volumeId: node.string("volumeId") ?? "", state: VolumeState(rawValue: node.string("status") ?? ""),
+            size: node.int("size"),
             volumeType: node.string("volumeType"), availabilityZone: node.string("availabilityZone"),
-            encrypted: node.bool("encrypted") ?? false, kmsKeyId: node.string("kmsKeyId"), snapshotId: node.string("snapshotId"),
+            encrypted: node.bool("encrypted") ?? false, kmsKeyId: node.string("kmsKeyId"),
+            snapshotId: node.string("snapshotId"),
             attachments: node.items("attachmentSet").map(VolumeAttachment.parse), tags: Tag.parse(set: node))
     }
 }
@@ -88,14 +91,15 @@ public struct VolumeAttachment: Sendable, Equatable {
     public var volumeId: String
     public var instanceId: String?
     public var device: String?
-    /// `attaching`, `attached`, `detaching`, `detached`.
-    public var state: String?
+    public var state: AttachmentState?
     public var deleteOnTermination: Bool?
 
     static func parse(_ node: XMLElement) -> VolumeAttachment {
         VolumeAttachment(
-            volumeId: node.string("volumeId") ?? "", instanceId: node.string("instanceId"), device: node.string("device"),
-            state: node.string("status"), deleteOnTermination: node.bool("deleteOnTermination"))
+            volumeId: node.string("volumeId") ?? "", instanceId: node.string("instanceId"),
+            device: node.string("device"),
+            state: node.string("status").map(AttachmentState.init(rawValue:)),
+            deleteOnTermination: node.bool("deleteOnTermination"))
     }
 }
 
@@ -111,7 +115,8 @@ public struct Snapshot: Sendable, Equatable {
 
     static func parse(_ node: XMLElement) -> Snapshot {
         Snapshot(
-            snapshotId: node.string("snapshotId") ?? "", volumeId: node.string("volumeId"), state: node.string("status") ?? "",
+            snapshotId: node.string("snapshotId") ?? "", volumeId: node.string("volumeId"),
+            state: node.string("status") ?? "",
             progress: node.string("progress"), encrypted: node.bool("encrypted") ?? false,
             description: node.string("description"), tags: Tag.parse(set: node))
     }
@@ -147,8 +152,10 @@ public struct Subnet: Sendable, Equatable {
 
     static func parse(_ node: XMLElement) -> Subnet {
         Subnet(
-            subnetId: node.string("subnetId") ?? "", vpcId: node.string("vpcId"), availabilityZone: node.string("availabilityZone"),
-            cidrBlock: node.string("cidrBlock"), mapPublicIpOnLaunch: node.bool("mapPublicIpOnLaunch"), tags: Tag.parse(set: node))
+            subnetId: node.string("subnetId") ?? "", vpcId: node.string("vpcId"),
+            availabilityZone: node.string("availabilityZone"),
+            cidrBlock: node.string("cidrBlock"), mapPublicIpOnLaunch: node.bool("mapPublicIpOnLaunch"),
+            tags: Tag.parse(set: node))
     }
 }
 
@@ -174,10 +181,14 @@ public struct RouteTable: Sendable, Equatable {
             routeTableId: node.string("routeTableId") ?? "", vpcId: node.string("vpcId"),
             routes: node.items("routeSet").map {
                 Route(
-                    destinationCidrBlock: $0.string("destinationCidrBlock"), destinationPrefixListId: $0.string("destinationPrefixListId"),
-                    gatewayId: $0.string("gatewayId"), natGatewayId: $0.string("natGatewayId"), state: $0.string("state"))
+                    destinationCidrBlock: $0.string("destinationCidrBlock"),
+                    destinationPrefixListId: $0.string("destinationPrefixListId"),
+                    gatewayId: $0.string("gatewayId"), natGatewayId: $0.string("natGatewayId"),
+                    state: $0.string("state"))
             },
-            associations: node.items("associationSet").map { Association(subnetId: $0.string("subnetId"), main: $0.bool("main") ?? false) })
+            associations: node.items("associationSet").map {
+                Association(subnetId: $0.string("subnetId"), main: $0.bool("main") ?? false)
+            })
     }
 }
 
@@ -192,7 +203,8 @@ public struct VpcEndpoint: Sendable, Equatable {
         VpcEndpoint(
             vpcEndpointId: node.string("vpcEndpointId") ?? "", serviceName: node.string("serviceName"),
             vpcEndpointType: node.string("vpcEndpointType"), state: node.string("state"),
-            routeTableIds: node.items("routeTableIdSet").map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) })
+            routeTableIds: node.items("routeTableIdSet").map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        )
     }
 }
 
@@ -205,7 +217,8 @@ public struct SecurityGroup: Sendable, Equatable {
 
     static func parse(_ node: XMLElement) -> SecurityGroup {
         SecurityGroup(
-            groupId: node.string("groupId") ?? "", groupName: node.string("groupName") ?? "", vpcId: node.string("vpcId"),
+            groupId: node.string("groupId") ?? "", groupName: node.string("groupName") ?? "",
+            vpcId: node.string("vpcId"),
             ingressRuleCount: node.items("ipPermissions").count, tags: Tag.parse(set: node))
     }
 }
@@ -234,8 +247,10 @@ public struct SpotInstanceRequest: Sendable, Equatable {
 
     static func parse(_ node: XMLElement) -> SpotInstanceRequest {
         SpotInstanceRequest(
-            spotInstanceRequestId: node.string("spotInstanceRequestId") ?? "", type: node.string("type"), state: node.string("state"),
-            instanceInterruptionBehavior: node.string("instanceInterruptionBehavior"), instanceId: node.string("instanceId"))
+            spotInstanceRequestId: node.string("spotInstanceRequestId") ?? "", type: node.string("type"),
+            state: node.string("state"),
+            instanceInterruptionBehavior: node.string("instanceInterruptionBehavior"),
+            instanceId: node.string("instanceId"))
     }
 }
 
@@ -255,12 +270,13 @@ public struct IamInstanceProfileAssociation: Sendable, Equatable {
 /// An instance state change (Start/Stop/TerminateInstances answer with one per instance).
 public struct InstanceStateChange: Sendable, Equatable {
     public var instanceId: String
-    public var previousState: String
-    public var currentState: String
+    public var previousState: InstanceState
+    public var currentState: InstanceState
 
     static func parse(_ node: XMLElement) -> InstanceStateChange {
         InstanceStateChange(
-            instanceId: node.string("instanceId") ?? "", previousState: node.string("previousState", "name") ?? "",
-            currentState: node.string("currentState", "name") ?? "")
+            instanceId: node.string("instanceId") ?? "",
+            previousState: InstanceState(rawValue: node.string("previousState", "name") ?? ""),
+            currentState: InstanceState(rawValue: node.string("currentState", "name") ?? ""))
     }
 }

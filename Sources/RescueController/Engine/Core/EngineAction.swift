@@ -1,0 +1,63 @@
+import AWSKit
+import RescueModel
+
+/// One thing the driver does next, as the pure core decided it. No I/O happens here: the driver
+/// (RescueEngine) carries each action out, journals before and after, then observes again.
+public enum EngineAction: Sendable, Equatable {
+    /// Find the run's snapshot by its tag, or create it.
+    case createSnapshot
+    /// Create the bucket when the plan says so, and upload the agent.
+    case uploadAgent
+    /// Mirror the run in tags on the target, then StopInstances.
+    case stopTarget
+    /// Find the host this launch's ClientToken made, or RunInstances with it.
+    case launchRescueHost
+    /// The host cannot do its job (the root is already off it): terminate it, delete a report it
+    /// left, and count a new launch.
+    case retireRescueHost(why: String)
+    /// Marketplace volumes attach to and detach from stopped instances only.
+    case stopRescueHost
+    case startRescueHost
+    case detachRoot(from: String)
+    case attachRoot(to: String, device: String)
+    /// AttachVolume resets the root's DeleteOnTermination: put back what the target had.
+    case restoreDeleteOnTermination
+    /// StartInstances (capacity errors retried with backoff, then the run stops resumable).
+    case startTarget
+    case terminateRescueHost
+    /// Keep the agent's report (S3 or console) in the record.
+    case acceptReport(RescueReport)
+    /// The last action of a run: terminate the host, delete objects, group and tags. Forward, it
+    /// completes `cleanedUp`; in a rollback it ends the run as rolled back.
+    case cleanUp
+    /// Nothing to do until the cloud moves: poll again after the wait's interval.
+    case wait(EngineWait)
+    /// The step is done: journal it.
+    case completeStep(RunStep)
+    /// The run is over with this status.
+    case finish(RunStatus)
+    /// The run cannot go on from what was observed: roll back (forward) or stop (rollback).
+    case fail(EngineFailure)
+}
+
+/// What a wait waits for; each has its own poll interval and deadline (EngineTiming).
+public enum EngineWait: String, Sendable, Equatable {
+    case targetStopped, targetRunning, rescueHostRunning, rescueHostStopped, volumeAttached, volumeDetached, report
+}
+
+/// Why the pure core gave up, in words for the user.
+public enum EngineFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The agent ran and reported a failure: that is the answer, nothing to retry.
+    case agent(RescueReport.Failure)
+    /// The cloud is in a state the rescue cannot continue from.
+    case unexpected(String)
+    /// No more rescue hosts may be launched (or none can be, without the key).
+    case rescueHostUnusable(String)
+
+    public var description: String {
+        switch self {
+        case .agent(let failure): "the agent failed: \(failure.description)"
+        case .unexpected(let why), .rescueHostUnusable(let why): why
+        }
+    }
+}
