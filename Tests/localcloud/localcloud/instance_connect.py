@@ -73,9 +73,9 @@ class InstanceConnect:
             if instance is None:
                 raise JsonError("EC2InstanceNotFoundException", f"Instance {instance_id} not found in {region}.")
             zone = body.get("AvailabilityZone")
-            if zone and zone != instance.placement:
+            if zone and zone != instance.placement.zone:
                 raise JsonError("EC2InstanceNotFoundException",
-                                f"Instance {instance_id} is not in {zone}: it is in {instance.placement}.")
+                                f"Instance {instance_id} is not in {zone}: it is in {instance.placement.zone}.")
             if instance.state != "running":
                 raise JsonError("EC2InstanceStateInvalidException",
                                 f"Instance {instance_id} is {instance.state}: start it, then push the key again.")

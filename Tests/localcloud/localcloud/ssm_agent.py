@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import instance_exec, ssm_access
+from .reachability import refusal
 from .ssm_commands import Command, Invocation
 
 log = logging.getLogger("localcloud.ssm")
@@ -73,7 +74,6 @@ class Agents:
             return why
         gateway = getattr(self.cloud, "gateway", None)
         if gateway is not None:
-            from .reachability import refusal
             return refusal(backend, instance, "ssm", gateway.bpa.mode(backend.region_name))
         return None
 

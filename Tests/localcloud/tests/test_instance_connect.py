@@ -68,7 +68,10 @@ def test_a_pushed_key_logs_in_within_the_window_and_not_after(eic_cloud, booted,
     ids, ports = booted
     eic = client(eic_cloud, "ec2-instance-connect")
     assert _ssh(key, ports["al2023"], "ec2-user").returncode == 255   # nothing pushed yet
-    answer = _push(eic, ids["al2023"], "ec2-user", key)
+    zone = client(eic_cloud, "ec2").describe_instances(InstanceIds=[ids["al2023"]])[
+        "Reservations"][0]["Instances"][0]["Placement"]["AvailabilityZone"]
+    answer = eic.send_ssh_public_key(InstanceId=ids["al2023"], InstanceOSUser="ec2-user", AvailabilityZone=zone,
+                                     SSHPublicKey=(key.parent / "k.pub").read_text())
     pushed = time.monotonic()
     assert answer["Success"] is True and answer["RequestId"]
     login = _ssh(key, ports["al2023"], "ec2-user")
