@@ -69,9 +69,11 @@ def launch(ec2, image_id: str, **kwargs) -> str:
 
 
 def console_until(ec2, instance_id: str, needle: str, count: int = 1, timeout: float = 60) -> str:
-    """Polls GetConsoleOutput until `needle` appears `count` times; returns the text."""
+    """Polls GetConsoleOutput until `needle` appears `count` times; returns the text. `Latest`: what
+    the instance printed so far (Nitro types only); without it EC2 gives what was posted at the last
+    running/stopped transition, which would never show a line printed after the boot."""
     deadline = time.monotonic() + timeout
-    while (text := ec2.get_console_output(InstanceId=instance_id).get("Output", "")).count(needle) < count:
+    while (text := ec2.get_console_output(InstanceId=instance_id, Latest=True).get("Output", "")).count(needle) < count:
         assert time.monotonic() < deadline, f"{needle!r} never appeared {count} time(s) on {instance_id}:\n{text}"
         time.sleep(0.3)
     return text
