@@ -5,7 +5,8 @@
 #   dir=$(seed_images [ssh|vm])  # builds what is missing, prints the directory holding
 #                             #   debian-12.img  (ext4 on GPT, login user admin)
 #                             #   debian-12-xfs.img (XFS on GPT, login user admin)
-#                             #   al2023.img     (XFS on GPT, ec2-user, Amazon Linux 2023 os-release)
+#                             #   al2023.img     (XFS on GPT, ec2-user, Amazon Linux 2023 os-release,
+#                             #                   ec2-instance-connect's sshd AuthorizedKeysCommand)
 # Each image is an 8 GiB sparse file (EC2's smallest AL2023 root), one Linux partition
 # starting at 1 MiB. al2023.img is Debian underneath: the same shell, curl and sshd (and xz:
 # the agent arrives xz-compressed), with an ec2-user and an os-release saying amzn 2023, so it serves as the rescue host
@@ -14,7 +15,7 @@
 # shellcheck source=scripts/lib/rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
 
-SEED_VERSION=v4
+SEED_VERSION=v5
 
 # seed_build IMAGE FSTYPE USER OSFLAVOUR TARBALL
 seed_build() {
@@ -48,6 +49,7 @@ seed_build() {
         # cloud-init, which runs the user-data, is Python), Debian's minbase has neither. The
         # host's xz (Debian 12 too; liblzma5 is in minbase) stands in.
         install -m 755 "$(command -v xz)" "$mnt/usr/bin/xz"
+        seed_instance_connect "$mnt"
         rm -f "$mnt/etc/os-release"
         cat >"$mnt/etc/os-release" <<'OS'
 NAME="Amazon Linux"
@@ -65,6 +67,29 @@ OS
     umount "$mnt"
     losetup -d "$loop"
     mv "$tmp" "$img"
+}
+
+# seed_instance_connect ROOT: AL2023's ec2-instance-connect package, as far as sshd sees it: its
+# AuthorizedKeysCommand /opt/aws/bin/eic_run_authorized_keys %u %f, run as the package's own
+# ec2-instance-connect user, asks the instance metadata service for the keys SendSSHPublicKey
+# pushed for the user in the last 60 s. The real script also checks the keys' signatures
+# against AWS's signer certificate (from IMDS too); this one prints what IMDS answers.
+seed_instance_connect() {
+    local root=$1
+    useradd -R "$root" -r -M -d /nonexistent -s /usr/sbin/nologin ec2-instance-connect
+    install -d -m 755 "$root/opt/aws/bin"
+    cat >"$root/opt/aws/bin/eic_run_authorized_keys" <<'EIC'
+#!/bin/sh
+# ec2-instance-connect (localcloud): sshd's AuthorizedKeysCommand, called with %u %f.
+[ -n "$1" ] || exit 1
+imds=http://169.254.169.254
+token=$(curl -s -f -m 2 -X PUT -H "X-aws-ec2-metadata-token-ttl-seconds: 60" "$imds/latest/api/token") || exit 0
+curl -s -f -m 2 -H "X-aws-ec2-metadata-token: $token" "$imds/latest/meta-data/managed-ssh-keys/active-keys/$1/" || exit 0
+EIC
+    chmod 755 "$root/opt/aws/bin/eic_run_authorized_keys"
+    mkdir -p "$root/etc/ssh/sshd_config.d"
+    printf 'AuthorizedKeysCommand /opt/aws/bin/eic_run_authorized_keys %%u %%f\nAuthorizedKeysCommandUser ec2-instance-connect\n' \
+        >"$root/etc/ssh/sshd_config.d/60-ec2-instance-connect.conf"
 }
 
 seed_images() {

@@ -32,6 +32,7 @@ class SeedAmi:
     login_user: str
     filesystem: str
     image: Path
+    ssm_agent: bool = False     # the AMI has the SSM Agent (AL2023, as Amazon's AMIs; not Debian's)
 
     def as_json(self) -> dict:
         d = asdict(self)
@@ -63,7 +64,7 @@ def register_seed_amis(region: str, seed_dir: Path) -> list[SeedAmi]:
         al2023 = None
     if al2023 and al2023 in backend.amis:
         ami = backend.amis[al2023]
-        seeds.append(SeedAmi(region, al2023, ami.name, "ec2-user", "xfs", seed_dir / "al2023.img"))
+        seeds.append(SeedAmi(region, al2023, ami.name, "ec2-user", "xfs", seed_dir / "al2023.img", ssm_agent=True))
     for name, fs, image, codes, root_type, platform in (
             ("debian-12-amd64-20261125-localcloud", "ext4", "debian-12.img", None, "ebs", None),
             ("debian-12-amd64-xfs-20261125-localcloud", "xfs", "debian-12-xfs.img", None, "ebs", None),

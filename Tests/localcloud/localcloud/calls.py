@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/(\d{8})/([^/]+)/([^/]+)/aws4_request")
 _QUERY_VERSIONS = {"2016-11-15": "ec2", "2011-06-15": "sts", "2010-05-08": "iam", "2014-11-06": "ssm"}
-_TARGET_PREFIXES = {"AmazonSSM": "ssm", "TrentService": "kms"}
+_TARGET_PREFIXES = {"AmazonSSM": "ssm", "TrentService": "kms", "AWSEC2InstanceConnectService": "ec2-instance-connect"}
 _XML_CODE = re.compile(rb"<Code>([^<]+)</Code>")
 _JSON_TYPE = re.compile(rb'"__type"\s*:\s*"(?:[^"#]*#)?([^"]+)"')
 

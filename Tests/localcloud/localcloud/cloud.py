@@ -3,7 +3,8 @@
   request → /_localcloud/* control endpoints
           → call log (action + caller's access key id) → injected faults
           → EC2: preconditions, timed transitions, disks, instances (ec2.py), else moto
-          → everything else: moto as is (S3 path-style, SSM, STS, IAM, KMS)
+          → SSM Run Command and managed nodes (ssm.py), EC2 Instance Connect (instance_connect.py)
+          → everything else: moto as is (S3 path-style, SSM parameters, STS, IAM, KMS)
 """
 from __future__ import annotations
 
@@ -31,11 +32,13 @@ from .ec2 import EC2Layer
 from .ec2api import CONTROL as API_CONTROL, ApiRules
 from .errors import EC2Error, ec2_error_xml
 from .faults import FaultBook
+from .instance_connect import InstanceConnect
 from .kms_access import create_grant_answer
 from .gateway import Gateway
 from .profiles import Profile
 from .runtime import runtime_factory
 from .scheduler import Scheduler
+from .ssm import SSM
 
 log = logging.getLogger("localcloud")
 
@@ -58,6 +61,8 @@ class LocalCloud:
         self.ec2 = EC2Layer(self)
         self.api = ApiRules(self)
         self.autoscaling = AutoScaling(self)
+        self.ssm = SSM(self)                             # Run Command, managed nodes (ssm.py)
+        self.instance_connect = InstanceConnect(self)    # SendSSHPublicKey, keys for IMDS
         self.seeds: list[SeedAmi] = []
         self._regions: set[str] = set()
         self._runtime_class = runtime_factory(self.runtime_kind) if self.runtime_kind else None
@@ -143,6 +148,10 @@ class LocalCloud:
             return self.calls.answered(entry, self._ec2(environ, recording_start_response, call))
         if call.service == "autoscaling":
             return self.calls.answered(entry, self.autoscaling.handle(environ, recording_start_response, call))
+        if call.service == "ssm" and call.action in SSM.ACTIONS:
+            return self.calls.answered(entry, self.ssm.handle(environ, recording_start_response, call))
+        if call.service == "ec2-instance-connect":
+            return self.calls.answered(entry, self.instance_connect.handle(environ, recording_start_response, call))
         refused = create_grant_answer(environ, call)   # KMS CreateGrant: key policy, DryRun
         if refused is not None:
             status, headers, payload = refused
@@ -268,6 +277,7 @@ class LocalCloud:
                     for region in self._regions:
                         self.ec2.check_self_shutdowns(ec2_backend(region))
                         self.autoscaling.check_health(region)
+                        self.ssm.poll(region)
                         self.ec2.busy.poll(ec2_backend(region))
             except Exception:
                 log.exception("monitor")

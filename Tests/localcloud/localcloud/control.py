@@ -41,7 +41,7 @@ def fault_response(call: Call, kind: str) -> tuple[str, list[tuple[str, str]], b
             return "500 Internal Server Error", [("Content-Type", "text/xml")], ec2_error_xml(
                 "InsufficientInstanceCapacity", "We currently do not have sufficient capacity in the Availability Zone you requested.")
         kind = "500"
-    if call.service in ("ssm", "kms"):
+    if call.service in ("ssm", "kms", "ec2-instance-connect"):
         code, status = {"throttle": ("ThrottlingException", "400 Bad Request"),
                         "500": ("InternalServerError", "500 Internal Server Error"),
                         "503": ("ServiceUnavailable", "503 Service Unavailable")}[kind]

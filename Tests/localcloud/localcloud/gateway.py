@@ -19,6 +19,7 @@ import weakref
 from . import netns
 from .account import ec2_backend
 from .calls import Call
+from .imds import Metadata
 from .reachability import refusal
 from .runtime import NetworkSpec
 from .vpc_bpa import BlockPublicAccess
@@ -59,7 +60,9 @@ class Gateway:
                 self._origins[conn] = (region, instance_id)
             self._server.process_request(conn, addr)
 
-        return NetworkSpec(name=netns.name_for(port, instance_id), address=address, cloud_port=port, serve=serve)
+        metadata = Metadata(instance_id, lambda user: self.cloud.instance_connect.active_keys(instance_id, user))
+        return NetworkSpec(name=netns.name_for(port, instance_id), address=address, cloud_port=port, serve=serve,
+                           imds=metadata.serve)
 
     def origin(self, environ) -> tuple[str, str] | None:
         sock = environ.get("werkzeug.socket")

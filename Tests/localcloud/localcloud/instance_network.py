@@ -3,6 +3,7 @@
 - Inside, 127.0.0.1:PORT (the cloud's port, so presigned URLs work unchanged) is a socket the
   cloud listens on; each connection is handed to `serve` (the cloud's HTTP server), which knows
   the instance it came from and answers only what its VPC would carry (gateway.py).
+- Inside, 169.254.169.254:80 is the instance's metadata service (imds.py), reached whatever the routes.
 - The instance's sshd listens on port 22 in its namespace; 127.0.0.1:`ssh_port` on the host
   forwards there, opened only once sshd answers (a closed port until then, as on EC2 while
   an instance boots), and the same port at every boot.
@@ -16,7 +17,7 @@ import socket
 import threading
 from pathlib import Path
 
-from . import netns
+from . import imds, netns
 from .runtime import NetworkSpec
 
 log = logging.getLogger("localcloud.network")
@@ -62,6 +63,11 @@ class InstanceNetwork:
         endpoint = netns.call_in(self.path, lambda: netns.listener("127.0.0.1", self.spec.cloud_port))
         self._keep(endpoint)
         netns.accept_loop(endpoint, self.spec.serve, f"endpoint-{self.spec.name}")
+        if self.spec.imds is not None:   # link-local: answers whatever the VPC routes (imds.py)
+            netns.add_local_address(self.spec.name, f"{imds.ADDRESS}/32")
+            metadata = netns.call_in(self.path, lambda: netns.listener(imds.ADDRESS, imds.PORT))
+            self._keep(metadata)
+            netns.accept_loop(metadata, self.spec.imds, f"imds-{self.spec.name}")
         threading.Thread(target=self._forward_ssh, name=f"ssh-{self.spec.name}", daemon=True).start()
 
     def close(self) -> None:

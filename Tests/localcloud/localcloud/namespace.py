@@ -142,14 +142,14 @@ class NamespaceRuntime:
             disk = self._disks.pop(volume.volume_id, None)
             if disk is not None:
                 self._remove_nodes(disk)
-                disk.release(self._init_pid(), time.monotonic() + 10)
+                disk.release(self.init_pid(), time.monotonic() + 10)
 
     def holds_mounted(self, volume_id: str) -> bool:
         """True while a filesystem on the volume is mounted inside the running instance. Asked
         with the cloud's lock held, so it does not wait for this runtime's (a stop holds it for
         seconds): it reads what is there, and a disk going away meanwhile counts as unmounted."""
         disk = self._disks.get(volume_id)
-        pid = self._init_pid()
+        pid = self.init_pid()
         try:
             return disk is not None and pid is not None and bool(mounts_of(pid, disk.devices()))
         except OSError:
@@ -268,7 +268,8 @@ class NamespaceRuntime:
             self._network.close()
             self._network = None
 
-    def _init_pid(self) -> int | None:
+    def init_pid(self) -> int | None:
+        """The instance's PID 1 as the host sees it, while it runs (SSM runs commands in its namespaces)."""
         proc = self._proc
         return self._ns_init_pid(proc.pid) if proc is not None and proc.poll() is None else None
 

@@ -55,6 +55,11 @@ def create(name: str, address: str | None) -> None:
         raise
 
 
+def add_local_address(name: str, cidr: str) -> None:
+    """An address on the namespace's `lo` (IMDS's link-local 169.254.169.254, imds.py)."""
+    _ip("-n", name, "addr", "add", cidr, "dev", "lo")
+
+
 def delete(name: str) -> None:
     if os.path.exists(path_of(name)):
         subprocess.run(["ip", "netns", "delete", name], capture_output=True)

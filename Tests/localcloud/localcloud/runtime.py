@@ -27,6 +27,7 @@ class NetworkSpec:
     address: str | None             # the instance's private IPv4 with its subnet's prefix, 172.31.5.9/20
     cloud_port: int                 # the cloud's port: 127.0.0.1:PORT inside answers as the cloud
     serve: Callable[[socket.socket, tuple], None]   # hands a connection made inside to the cloud
+    imds: Callable[[socket.socket, tuple], None] | None = None   # 169.254.169.254:80 inside (imds.py)
 
 
 @dataclass(frozen=True)
