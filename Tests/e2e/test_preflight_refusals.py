@@ -102,6 +102,8 @@ def test_a_key_policy_denying_create_grant_stops_the_run_with_exit_5(ec2, cloud,
         {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"}]}))["KeyMetadata"]
     iid = launch(ec2, BlockDeviceMappings=[{"DeviceName": "/dev/xvda", "Ebs": {
         "Encrypted": True, "KmsKeyId": key["KeyId"], "DeleteOnTermination": True}}])
+    allowed = rescuer.run("plan", iid, "--generate-key", str(tmp_path / "p"))
+    assert allowed.returncode == 0, allowed.stdout + allowed.stderr   # the DryRun grant passes: KMS allows it
     kms.put_key_policy(KeyId=key["KeyId"], PolicyName="default", Policy=json.dumps({"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Principal": {"AWS": root}, "Action": "kms:*", "Resource": "*"},
         {"Effect": "Deny", "Principal": "*", "Action": "kms:CreateGrant", "Resource": "*"}]}))

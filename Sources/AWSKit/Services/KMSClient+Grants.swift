@@ -4,7 +4,7 @@ extension KMSClient {
     /// KMS CreateGrant with `DryRun`: nil when the caller may create the grant
     /// (`DryRunOperationException`), else the refusal (`AccessDeniedException`, …). KMS developer
     /// guide, "Testing your permissions": DryRun "verifies that you have the required permissions".
-    public func probeCreateGrant(keyId: String, grantee: String, operations: [String] = ["Decrypt"]) async throws
+    public func probeCreateGrant(keyId: String, grantee: String, operations: [String] = ["DescribeKey"]) async throws
         -> AWSError?
     {
         do {

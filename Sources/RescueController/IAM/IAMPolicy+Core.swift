@@ -67,8 +67,9 @@ extension IAMPolicy {
     /// A root encrypted with a customer-managed key: EC2 creates grants and decrypts with the
     /// caller's permissions when it attaches or starts (EBS user guide, "Amazon EBS encryption",
     /// permissions for IAM users: kms:CreateGrant with kms:GrantIsForAWSResource, the others as
-    /// ec2 uses them via kms:ViaService). The DryRun CreateGrant probe is a direct call, so it
-    /// shows what the key policy allows, not this condition.
+    /// ec2 uses them via kms:ViaService). Preflight's DryRun CreateGrant is a direct call, which
+    /// that condition refuses: it asks for a DescribeKey-only grant, which the last statement allows
+    /// and which would give nothing DescribeKey does not already.
     @Sendable static func kms(_ o: Options) -> [Statement] {
         let keys = ["arn:\(o.partition):kms:*:*:key/*"]
         return [
@@ -78,6 +79,9 @@ extension IAMPolicy {
             Statement(
                 "LetEC2DecryptTheRoot", ["kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKeyWithoutPlaintext"],
                 on: keys, when: [Condition("StringLike", "kms:ViaService", "ec2.*.amazonaws.com")]),
+            Statement(
+                "ProbeGrantsWithoutGrantingAnything", ["kms:CreateGrant"], on: keys,
+                when: [Condition("ForAllValues:StringEquals", "kms:GrantOperations", "DescribeKey")]),
         ]
     }
 

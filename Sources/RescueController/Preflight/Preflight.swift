@@ -280,7 +280,8 @@ public struct Preflight: Sendable {
 
     /// A root encrypted with a customer-managed key: EC2 creates KMS grants with the caller's
     /// permissions at the attach and the start, so a denied CreateGrant would strand the root
-    /// after the stop. AWS-managed keys (aws/ebs) are not probed: they take no direct grants.
+    /// after the stop. AWS-managed keys (aws/ebs) are not probed: they take no direct grants. The
+    /// probe asks for a DescribeKey-only grant (see IAMPolicy.kms): the key policy decides.
     func probeKeyGrant(_ plan: RescuePlan) async throws -> String? {
         guard plan.target.rootEncrypted, let key = plan.target.kmsKeyID,
             let meta = try? await aws.kms.describeKey(key), meta.keyManager == "CUSTOMER"
