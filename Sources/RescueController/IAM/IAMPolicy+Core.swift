@@ -32,6 +32,8 @@ extension IAMPolicy {
                 on: [
                     "arn:\(p):ec2:*:*:instance/*", "arn:\(p):ec2:*:*:volume/*", "arn:\(p):ec2:*:*:snapshot/*",
                     "arn:\(p):ec2:*:*:security-group/*",
+                    // RunInstances tags the rescue host's interface on creation: that is CreateTags on it.
+                    "arn:\(p):ec2:*:*:network-interface/*",
                 ]),
             Statement("LaunchTheRescueHost", ["ec2:RunInstances", "ec2:CreateSecurityGroup"], on: ["*"]),
             Statement(
