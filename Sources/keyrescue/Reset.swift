@@ -67,6 +67,9 @@ extension ResetOptions {
         request.verify = verify
         request.deleteSnapshot = deleteSnapshot
         request.sshOptions = sshOptions
+        request.tags = (try? UserTags.parse(tags)) ?? []  // validate() refused bad ones
+        request.allowInstanceStoreLoss = allowInstanceStoreLoss
+        request.standby = standby
         return request
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import RescueController
 
 struct ResetOptions: ParsableArguments {
     @Argument(help: "The instance to rescue (i-…).") var instanceID: String
@@ -23,6 +24,16 @@ struct ResetOptions: ParsableArguments {
         help: "An option for the ssh check (repeatable), e.g. -J or -oPort=2222.") var sshOptions: [String] = []
     @Flag(name: .customLong("delete-snapshot"), help: "Delete the safety snapshot after a successful rescue.")
     var deleteSnapshot = false
+    @Option(
+        name: .customLong("tag"), parsing: .unconditionalSingleValue,
+        help: "KEY=VALUE put on everything the rescue creates and on its DryRun probes (repeatable).")
+    var tags: [String] = []
+    @Flag(
+        name: .customLong("allow-instance-store-loss"),
+        help: "Rescue a type with instance-store volumes although the stop erases them.")
+    var allowInstanceStoreLoss = false
+    @Flag(help: "An InService Auto Scaling member: Standby before the stop, InService again after.")
+    var standby = false
     @Flag(name: .customLong("dry-run"), help: "Plan and probe permissions; change nothing.") var dryRun = false
     @Flag(help: "Accept the warnings without asking.") var yes = false
     @Flag(help: "One JSON event per line on stdout.") var json = false
@@ -33,5 +44,6 @@ struct ResetOptions: ParsableArguments {
             throw ValidationError("give exactly one of --public-key FILE or --generate-key PATH")
         }
         guard ["none", "port", "ssh"].contains(verify) else { throw ValidationError("--verify is none, port or ssh") }
+        do { _ = try UserTags.parse(tags) } catch { throw ValidationError("\(error)") }
     }
 }

@@ -28,15 +28,25 @@ enum ResetRenderer {
             out.emitJSON([
                 "event": "plan", "runID": plan.runID, "instance": t.instanceID, "rootVolume": t.rootVolumeID,
                 "rescueImage": plan.rescueHost.imageID, "rescueType": plan.rescueHost.instanceType,
-                "bucket": plan.delivery.bucket,
+                "bucket": plan.delivery.bucket, "subnet": plan.rescueHost.subnetID ?? "",
+                "subnetReason": plan.rescueHost.subnetReason ?? "",
+                "associatePublicIP": plan.rescueHost.associatePublicIP,
+                "tags": Dictionary(plan.tags.map { ($0.key, $0.value) }) { a, _ in a },
             ])
             return
         }
         let bucketNote = plan.delivery.createBucket ? " (bucket created if missing)" : ""
         let user = plan.keys.user.map { " for \($0)" } ?? ""
+        let host = plan.rescueHost
+        let tags =
+            plan.tags.isEmpty
+            ? ""
+            : "\n  tags on everything created: " + plan.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
         say(
             [
                 "plan for \(t.instanceID) (\(t.availabilityZone), \(t.originalState)):",
+                "  rescue host subnet: \(host.subnetID ?? "default")\(host.associatePublicIP ? " (with a public IPv4)" : "")"
+                    + " — \(host.subnetReason ?? "default subnet")\(tags)",
                 "  1. snapshot \(t.rootVolumeID) (kept\(plan.options.deleteSnapshot ? " until success" : ""))",
                 "  2. upload the agent to s3://\(plan.delivery.bucket)/\(plan.delivery.prefix)\(bucketNote)",
                 "  3. stop \(t.instanceID) while a rescue host (\(plan.rescueHost.imageID), \(plan.rescueHost.instanceType)) boots",

@@ -41,13 +41,64 @@ import Testing
         Rule(finding: "refuse:no-root-volume", instance: { $0.rootDeviceName = nil }),
         Rule(finding: "refuse:no-rescue-image", facts: { $0.rescueImageFound = false }),
         Rule(finding: "refuse:spot", instance: { $0.instanceLifecycle = "spot" }),
-        Rule(finding: "warn:auto-scaling", instance: { $0.tags = [Tag("aws:autoscaling:groupName", "web")] }),
+        Rule(finding: "refuse:auto-scaling", facts: { $0.autoScaling = PreflightRulesTests.member("InService") }),
+        Rule(finding: "refuse:auto-scaling-state", facts: { $0.autoScaling = PreflightRulesTests.member("Pending") }),
+        Rule(finding: "warn:auto-scaling-unknown", facts: { $0.autoScaling = .unknown }),
+        Rule(
+            finding: "refuse:auto-scaling-min-size",
+            facts: {
+                $0.autoScaling = PreflightRulesTests.member("InService", min: 2, desired: 2); $0.standby = true
+            }),
+        Rule(
+            finding: "warn:auto-scaling-load-balancer",
+            facts: {
+                $0.autoScaling = PreflightRulesTests.member("InService", suspended: ["AddToLoadBalancer"]);
+                $0.standby = true
+            }),
         Rule(
             finding: "warn:public-ip-changes", instance: { $0.publicIpAddress = "1.2.3.4" },
             facts: { $0.elasticIP = false }),
         Rule(finding: "warn:marketplace", instance: { $0.productCodes = ["abc"] }),
         Rule(finding: "warn:kms-key", facts: { $0.kmsKeyUsable = false }),
+        Rule(finding: "refuse:instance-store", facts: { $0.instanceStore = true }),
+        Rule(
+            finding: "warn:instance-store-loss",
+            facts: {
+                $0.instanceStore = true; $0.allowInstanceStoreLoss = true
+            }),
+        Rule(finding: "warn:instance-store-unknown", facts: { $0.instanceStore = nil }),
+        Rule(
+            finding: "refuse:hibernated",
+            instance: {
+                $0.state = .stopped; $0.stateReasonCode = "Client.UserInitiatedHibernate"
+            }),
+        Rule(
+            finding: "refuse:spot-interrupted",
+            instance: {
+                $0.state = .stopped; $0.stateReasonCode = "Server.SpotInstanceShutdown"
+            }),
+        Rule(
+            finding: "warn:public-ip-lost",
+            instance: {
+                $0.publicIpAddress = "1.2.3.4"; $0.networkInterfaceCount = 2
+            }, facts: { $0.elasticIP = false }),
     ]
+
+    static func member(_ state: String, min: Int = 1, desired: Int = 2, suspended: [String] = [])
+        -> AutoScalingMembership
+    {
+        .member(
+            .init(instanceId: "i-1", groupName: "web", lifecycleState: state),
+            .init(name: "web", minSize: min, desiredCapacity: desired, suspendedProcesses: suspended))
+    }
+
+    @Test func standbyLetsAnInServiceMemberThroughAndStandbyNeedsNothing() {
+        #expect(
+            codes(Self.instance()) {
+                $0.autoScaling = Self.member("InService"); $0.standby = true
+            }.isEmpty)
+        #expect(codes(Self.instance()) { $0.autoScaling = Self.member("Standby") }.isEmpty)
+    }
 
     @Test(arguments: rules) func eachRuleGivesItsFinding(_ rule: Rule) {
         #expect(codes(Self.instance(rule.instance), rule.facts) == [rule.finding])
@@ -83,6 +134,24 @@ import Testing
             }
         ) { $0.subnetReachesS3 = false }
         #expect(both == ["refuse:windows", "refuse:no-s3-route", "warn:marketplace"])
+    }
+
+    @Test func aNormalStopIsNoFinding() {
+        #expect(
+            codes(
+                Self.instance {
+                    $0.state = .stopped; $0.stateReasonCode = "Client.UserInitiatedShutdown"
+                }
+            ).isEmpty)
+    }
+
+    @Test func noRouteToS3SaysWhatWouldMakeItWork() throws {
+        var facts = PreflightFacts(
+            instance: Self.instance(), rootVolume: Self.volume, elasticIP: true, subnetReachesS3: false)
+        facts.subnetRequested = "subnet-9"
+        let finding = try #require(PreflightRules.findings(facts).first)
+        #expect(finding.message.contains("subnet subnet-9"))
+        #expect(finding.hint.contains("NAT gateway") && finding.hint.contains("S3 gateway endpoint"))
     }
 
     @Test func spotNeedsAPersistentStopRequest() {

@@ -15,9 +15,15 @@ IAM_NAME = {"PutPublicAccessBlock": "PutBucketPublicAccessBlock", "PutBucketLife
 # In the policy, not made by the plain rescue below.
 CONDITIONAL = {
     "ec2:DescribeSpotInstanceRequests": "only for Spot instances",
-    "ec2:DescribeSubnets": "only with --subnet",
-    "ec2:DescribeVpcEndpoints": "only when the subnet's route table names an endpoint",
     "kms:DescribeKey": "only for an encrypted root volume",
+    "kms:CreateGrant": "a customer-managed key: EC2 creates grants with the caller's rights (and the DryRun probe)",
+    "kms:Decrypt": "a customer-managed key: EC2 decrypts the root's data key with the caller's rights",
+    "kms:ReEncrypt*": "a customer-managed key (EC2 via kms:ViaService)",
+    "kms:GenerateDataKeyWithoutPlaintext": "a customer-managed key (EC2 via kms:ViaService)",
+    "autoscaling:DescribeAutoScalingGroups": "only for an Auto Scaling member",
+    "autoscaling:EnterStandby": "only with --standby",
+    "autoscaling:ExitStandby": "only with --standby",
+    "sts:DecodeAuthorizationMessage": "only when a DryRun probe is denied with an encoded message",
     "ec2:DeleteSnapshot": "only with --delete-snapshot",
     "ec2:GetConsoleOutput": "only when the report is late (console fallback)",
     "s3:ListBucket": "only `keyrescue cleanup` (S3 leftovers of old runs)",

@@ -68,7 +68,7 @@ public struct EC2Filter: Sendable, Equatable {
 }
 
 /// A tag on any EC2 resource.
-public struct Tag: Sendable, Equatable, Hashable {
+public struct Tag: Sendable, Equatable, Hashable, Codable {
     public var key: String
     public var value: String
     public init(_ key: String, _ value: String) {

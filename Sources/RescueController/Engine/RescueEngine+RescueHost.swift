@@ -50,6 +50,7 @@ extension RescueEngine {
                 reportURL: reportURL.url.absoluteString, job: job))
         var request = RunInstancesRequest(imageId: host.imageID, instanceType: host.instanceType, clientToken: token)
         request.subnetId = host.subnetID
+        request.associatePublicIpAddress = host.associatePublicIP ? true : nil
         request.securityGroupIds = group.map { [$0] } ?? []
         request.userData = userData
         request.instanceInitiatedShutdownBehavior = "terminate"

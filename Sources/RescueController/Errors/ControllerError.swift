@@ -108,7 +108,7 @@ public struct ControllerError: Error, CustomStringConvertible, Sendable, Equatab
         Self(
             .permissionsMissing, "missing permissions: \(actions.joined(separator: ", "))",
             next:
-                "grant them to your user or role (deploy/iam-policy.json has them all), then run again; nothing was changed"
+                "grant the actions named above to your user or role (`keyrescue iam-policy` prints the least-privilege policy), or add the tag named above with --tag KEY=VALUE, then run again; nothing was changed"
         )
     }
 

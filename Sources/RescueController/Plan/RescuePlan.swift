@@ -13,6 +13,10 @@ public struct RescuePlan: Codable, Equatable, Sendable {
     public var options: Options
     /// Warnings the user accepted (with `--yes` or at the prompt); shown again in the summary.
     public var warnings: [PlanFinding]
+    /// The user's `--tag KEY=VALUE` pairs, put on everything the rescue creates.
+    public var tags: [Tag] = []
+    /// The target is an InService Auto Scaling member: EnterStandby before the stop, ExitStandby after.
+    public var standby = false
 
     public struct Target: Codable, Equatable, Sendable {
         public var instanceID: String
@@ -31,6 +35,7 @@ public struct RescuePlan: Codable, Equatable, Sendable {
         public var hasProductCodes: Bool
         public var rootEncrypted: Bool
         public var kmsKeyID: String?
+        public var autoScalingGroupName: String?
 
         public init(
             instanceID: String, availabilityZone: String, subnetID: String?, vpcID: String?,
@@ -58,7 +63,15 @@ public struct RescuePlan: Codable, Equatable, Sendable {
     public struct RescueHost: Codable, Equatable, Sendable {
         public var imageID: String
         public var instanceType: String
+        /// Every type the zone offers, in preference order (`instanceType` is the first), for a
+        /// launch that finds no capacity.
+        public var instanceTypes: [String] = []
         public var subnetID: String?
+        /// RunInstances' AssociatePublicIpAddress: the subnet reaches S3 through an internet gateway
+        /// but does not map public IPv4s itself.
+        public var associatePublicIP = false
+        /// Why preflight chose this subnet, for `plan`.
+        public var subnetReason: String?
         /// nil: the engine creates a security group with no ingress, tagged with the run.
         public var securityGroupID: String?
         /// Device name the target's root is attached at on the rescue host.
@@ -152,5 +165,36 @@ public struct PlanFinding: Codable, Equatable, Sendable {
         self.code = code
         self.message = message
         self.hint = hint
+    }
+}
+
+// Journals written before a field existed still load: a missing key takes the default.
+extension RescuePlan {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        runID = try c.decode(String.self, forKey: .runID)
+        region = try c.decode(String.self, forKey: .region)
+        target = try c.decode(Target.self, forKey: .target)
+        rescueHost = try c.decode(RescueHost.self, forKey: .rescueHost)
+        delivery = try c.decode(Delivery.self, forKey: .delivery)
+        keys = try c.decode(Keys.self, forKey: .keys)
+        options = try c.decode(Options.self, forKey: .options)
+        warnings = try c.decode([PlanFinding].self, forKey: .warnings)
+        tags = try c.decodeIfPresent([Tag].self, forKey: .tags) ?? []
+        standby = try c.decodeIfPresent(Bool.self, forKey: .standby) ?? false
+    }
+}
+
+extension RescuePlan.RescueHost {
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        imageID = try c.decode(String.self, forKey: .imageID)
+        instanceType = try c.decode(String.self, forKey: .instanceType)
+        instanceTypes = try c.decodeIfPresent([String].self, forKey: .instanceTypes) ?? []
+        subnetID = try c.decodeIfPresent(String.self, forKey: .subnetID)
+        associatePublicIP = try c.decodeIfPresent(Bool.self, forKey: .associatePublicIP) ?? false
+        subnetReason = try c.decodeIfPresent(String.self, forKey: .subnetReason)
+        securityGroupID = try c.decodeIfPresent(String.self, forKey: .securityGroupID)
+        attachDevice = try c.decode(String.self, forKey: .attachDevice)
     }
 }

@@ -12,6 +12,16 @@ public struct PreflightFacts: Sendable {
     /// nil when the key was not checked (unencrypted root); false when DescribeKey failed or the key is not Enabled.
     public var kmsKeyUsable: Bool?
     public var subnetReachesS3: Bool
+    /// `--subnet`, and whether Block Public Access stops internet gateways: for the no-route refusal's words.
+    public var subnetRequested: String?
+    public var internetGatewayBlocked = false
+    /// The target's type has instance-store volumes; nil when DescribeInstanceTypes failed.
+    public var instanceStore: Bool? = false
+    public var autoScaling = AutoScalingMembership.notMember
+    /// `--standby`.
+    public var standby = false
+    /// `--allow-instance-store-loss`.
+    public var allowInstanceStoreLoss = false
     public var rescueImageFound: Bool
 
     public init(
@@ -89,29 +99,32 @@ public enum PreflightRules {
                 "attach its root volume first")
         }
         if !f.subnetReachesS3 {
-            refuse(
-                "no-s3-route",
-                "the rescue host's subnet has no route to S3 (no internet or NAT gateway route, no S3 gateway endpoint)",
-                "pass --subnet with a subnet in \(i.availabilityZone ?? "the same zone") that reaches S3, or add an S3 gateway endpoint"
-            )
+            out.append(
+                SubnetChoice.refusal(
+                    zone: i.availabilityZone ?? "the instance's zone", requested: f.subnetRequested,
+                    internetGatewayBlocked: f.internetGatewayBlocked))
         }
+        out += stoppedStateFindings(i) + instanceStoreFindings(f)
         if !f.rescueImageFound {
             refuse(
                 "no-rescue-image", "no rescue image: the Amazon Linux 2023 SSM parameter could not be read",
                 "pass --rescue-ami with an x86_64 Linux AMI that has curl")
         }
-        if let group = i.tags.first(where: { $0.key == "aws:autoscaling:groupName" })?.value {
-            warn(
-                "auto-scaling",
-                "\(i.instanceId) belongs to Auto Scaling group \(group): it may replace a stopped instance",
-                "suspend the group's health checks (aws autoscaling suspend-processes) or put the instance in standby first"
-            )
-        }
+        out += AutoScalingRules.findings(i, f.autoScaling, standby: f.standby)
         if i.publicIpAddress != nil && !f.elasticIP {
-            warn(
-                "public-ip-changes",
-                "\(i.instanceId) has a public IP without an Elastic IP: it will change after the stop",
-                "the summary prints the new address; associate an Elastic IP to keep one")
+            if i.networkInterfaceCount > 1 {
+                // EC2 user guide, "Public IPv4 addresses": a public IPv4 is not assigned at start
+                // when the instance has more than one network interface.
+                warn(
+                    "public-ip-lost",
+                    "\(i.instanceId) has a public IP without an Elastic IP and \(i.networkInterfaceCount) network interfaces: after the stop it gets NO public IPv4",
+                    "associate an Elastic IP before the rescue, or reach it by its private address afterwards")
+            } else {
+                warn(
+                    "public-ip-changes",
+                    "\(i.instanceId) has a public IP without an Elastic IP: it will change after the stop",
+                    "the summary prints the new address; associate an Elastic IP to keep one")
+            }
         }
         if !i.productCodes.isEmpty {
             warn(
@@ -126,5 +139,66 @@ public enum PreflightRules {
             )
         }
         return out
+    }
+}
+
+extension PreflightRules {
+    /// A stopped target whose last stop must not be undone by the rescue's start.
+    static func stoppedStateFindings(_ i: Instance) -> [PlanFinding] {
+        guard i.state == .stopped else { return [] }
+        switch i.stateReasonCode {
+        case "Client.UserInitiatedHibernate":
+            // EC2 user guide, "Hibernate your instance": a start resumes from the RAM saved on the
+            // root volume, so it would restore a state older than the new key.
+            return [
+                PlanFinding(
+                    .refusal, code: "hibernated", message: "\(i.instanceId) was stopped by hibernation",
+                    hint: "start it once (it resumes from hibernation), stop it normally, then run keyrescue again")
+            ]
+        case "Server.SpotInstanceShutdown":
+            // EC2 user guide, "Spot Instance interruptions": EC2 starts an interrupted persistent
+            // request's instance when capacity returns, and it needs its root volume then.
+            return [
+                PlanFinding(
+                    .refusal, code: "spot-interrupted",
+                    message:
+                        "\(i.instanceId) is a Spot instance stopped by an interruption: EC2 may start it at any time",
+                    hint: "wait until EC2 starts it again (or cancel the Spot request), then run keyrescue again")
+            ]
+        default: return []
+        }
+    }
+}
+
+extension PreflightRules {
+    /// EC2 user guide, "Instance store temporary block storage": data on instance-store volumes
+    /// is lost when the instance stops, and the rescue stops it.
+    static func instanceStoreFindings(_ f: PreflightFacts) -> [PlanFinding] {
+        let i = f.instance
+        let type = i.instanceType ?? "its type"
+        switch (f.instanceStore, f.allowInstanceStoreLoss) {
+        case (true, false):
+            return [
+                PlanFinding(
+                    .refusal, code: "instance-store",
+                    message: "\(i.instanceId) (\(type)) has instance-store volumes: the stop erases them",
+                    hint: "copy what you need off them first, then run again with --allow-instance-store-loss")
+            ]
+        case (true, true):
+            return [
+                PlanFinding(
+                    .warning, code: "instance-store-loss",
+                    message: "\(i.instanceId)'s instance-store volumes will be erased by the stop",
+                    hint: "you passed --allow-instance-store-loss; answer y only if nothing on them is needed")
+            ]
+        case (nil, _):
+            return [
+                PlanFinding(
+                    .warning, code: "instance-store-unknown",
+                    message: "whether \(type) has instance-store volumes could not be read (DescribeInstanceTypes)",
+                    hint: "check it with aws ec2 describe-instance-types --instance-types \(type); a stop erases them")
+            ]
+        default: return []
+        }
     }
 }

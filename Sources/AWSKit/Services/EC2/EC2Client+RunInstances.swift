@@ -8,6 +8,9 @@ public struct RunInstancesRequest: Sendable, Equatable {
     public var clientToken: String
     public var subnetId: String?
     public var securityGroupIds: [String] = []
+    /// Set: the subnet and groups go on a primary network interface that asks for (or declines) a
+    /// public IPv4, overriding the subnet's MapPublicIpOnLaunch.
+    public var associatePublicIpAddress: Bool?
     /// Plain text; base64-encoded here (EC2 caps the encoded form at 16 KB).
     public var userData: String?
     /// `stop` or `terminate`.
@@ -17,7 +20,7 @@ public struct RunInstancesRequest: Sendable, Equatable {
     public var metadataHttpTokens: String? = "required"
     public var iamInstanceProfileArn: String?
     public var keyName: String?
-    /// Tags for `instance` and `volume`.
+    /// Tags for `instance`, `volume` and `network-interface`.
     public var tags: [Tag] = []
 
     public init(imageId: String, instanceType: String, clientToken: String) {
@@ -48,8 +51,17 @@ public struct RunInstancesRequest: Sendable, Equatable {
         params.set("MinCount", 1)
         params.set("MaxCount", 1)
         params.set("ClientToken", clientToken)
-        params.set("SubnetId", subnetId)
-        params.list("SecurityGroupId", securityGroupIds)
+        if let associatePublicIpAddress {
+            // API reference, RunInstances: a network interface "must be the primary" (index 0) to
+            // take AssociatePublicIpAddress, and then carries the subnet and groups itself.
+            params.set("NetworkInterface.1.DeviceIndex", 0)
+            params.set("NetworkInterface.1.SubnetId", subnetId)
+            params.set("NetworkInterface.1.AssociatePublicIpAddress", associatePublicIpAddress)
+            params.list("NetworkInterface.1.SecurityGroupId", securityGroupIds)
+        } else {
+            params.set("SubnetId", subnetId)
+            params.list("SecurityGroupId", securityGroupIds)
+        }
         params.set("UserData", userData.map { Data($0.utf8).base64EncodedString() })
         params.set("InstanceInitiatedShutdownBehavior", instanceInitiatedShutdownBehavior)
         params.structures("BlockDeviceMapping", blockDeviceMappings) { params, prefix, mapping in
@@ -62,7 +74,7 @@ public struct RunInstancesRequest: Sendable, Equatable {
         params.set("MetadataOptions.HttpTokens", metadataHttpTokens)
         params.set("IamInstanceProfile.Arn", iamInstanceProfileArn)
         params.set("KeyName", keyName)
-        params.tagSpecifications([("instance", tags), ("volume", tags)])
+        params.tagSpecifications([("instance", tags), ("volume", tags), ("network-interface", tags)])
         return params
     }
 }

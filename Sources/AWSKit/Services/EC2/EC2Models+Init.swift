@@ -31,3 +31,29 @@ extension SecurityGroup {
         self.init(groupId: groupId, groupName: groupName, vpcId: vpcId, ingressRuleCount: 0, tags: tags)
     }
 }
+
+extension Subnet {
+    public init(subnetId: String, vpcId: String?, availabilityZone: String?, mapPublicIpOnLaunch: Bool? = nil) {
+        self.init(
+            subnetId: subnetId, vpcId: vpcId, availabilityZone: availabilityZone, cidrBlock: nil,
+            mapPublicIpOnLaunch: mapPublicIpOnLaunch, tags: [])
+    }
+}
+
+extension RouteTable {
+    /// A table with default routes (`0.0.0.0/0` to each gateway: `igw-…` or `nat-…`) and its subnets.
+    public init(
+        routeTableId: String, vpcId: String?, defaultRouteTo gateways: [String], subnets: [String], main: Bool = false
+    ) {
+        self.init(
+            routeTableId: routeTableId, vpcId: vpcId,
+            routes: gateways.map {
+                Route(
+                    destinationCidrBlock: "0.0.0.0/0", destinationPrefixListId: nil,
+                    gatewayId: $0.hasPrefix("nat-") ? nil : $0, natGatewayId: $0.hasPrefix("nat-") ? $0 : nil,
+                    state: "active")
+            },
+            associations: subnets.map { Association(subnetId: $0, main: false) }
+                + (main ? [Association(subnetId: nil, main: true)] : []))
+    }
+}

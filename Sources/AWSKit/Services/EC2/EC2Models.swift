@@ -27,9 +27,13 @@ public struct Instance: Sendable, Equatable {
     public var iamInstanceProfileArn: String?
     public var securityGroupIds: [String]
     public var tags: [Tag]
+    /// Why the instance last changed state (`Client.UserInitiatedHibernate`, `Server.SpotInstanceShutdown`, …).
+    public var stateReasonCode: String?
+    /// How many network interfaces are attached (a public IPv4 is kept on restart only with one).
+    public var networkInterfaceCount = 0
 
     static func parse(_ node: XMLElement) -> Instance {
-        Instance(
+        var instance = Instance(
             instanceId: node.string("instanceId") ?? "",
             state: InstanceState(rawValue: node.string("instanceState", "name") ?? ""),
             instanceType: node.string("instanceType"), imageId: node.string("imageId"), keyName: node.string("keyName"),
@@ -45,6 +49,9 @@ public struct Instance: Sendable, Equatable {
             iamInstanceProfileArn: node.string("iamInstanceProfile", "arn"),
             securityGroupIds: node.items("groupSet").compactMap { $0.string("groupId") },
             tags: Tag.parse(set: node))
+        instance.stateReasonCode = node.string("stateReason", "code")
+        instance.networkInterfaceCount = node.items("networkInterfaceSet").count
+        return instance
     }
 }
 
