@@ -127,9 +127,18 @@ public final class RescueEngine: Sendable {
             if case .agent(let failure) = error as? EngineFailure { AgentAdvice.next(for: failure) } else {
                 "fix the cause and run keyrescue reset again"
             }
+        let snapshot = "snapshot \(record.snapshotID ?? "none") kept"
+        if record.targetUntouched {
+            // Ready before the stop: the rescue host failed before the target was touched.
+            throw RescueFailure(
+                runID: record.runID, message: reason + unsaved, disposition: .nothingChanged,
+                state:
+                    "\(record.plan.target.instanceID) was never stopped; the rescue host, its security group and objects are removed; \(snapshot)",
+                next: next)
+        }
         throw RescueFailure(
             runID: record.runID, message: reason + unsaved, disposition: .rolledBack,
-            state: "the instance is as it was; snapshot \(record.snapshotID ?? "none") kept", next: next)
+            state: "the instance is as it was; \(snapshot)", next: next)
     }
 
     /// A rollback that could not finish: the run needs a person; the journal says where things are.

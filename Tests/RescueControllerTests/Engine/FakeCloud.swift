@@ -52,6 +52,14 @@ final class FakeCloud: RescueCloud {
         var groupUnseen = 0
         /// Rescue hosts whose agent never reports.
         var silent: Set<String> = []
+        /// Rescue hosts never get ready (no route to S3): they run but put no `ready` object.
+        var hostsNeverReady = false
+        /// The next DetachVolume from a rescue host stays `busy` (the agent died with the root
+        /// mounted) until the host is terminated (or, when `busySurvivesTermination`, until Force).
+        var busyDetach = false
+        var busySurvivesTermination = false
+        /// RunInstances answers this error (capacity, an unsupported type) every time.
+        var launchError: String?
     }
 
     let lag: Int
@@ -95,7 +103,7 @@ final class FakeCloud: RescueCloud {
                 if ticks <= 1 {
                     m.state = state
                     m.next = nil
-                    if state == .terminated { detachAll(from: id, &w) }
+                    if state == .terminated, !w.busySurvivesTermination { detachAll(from: id, &w) }
                 } else {
                     m.next = (state, ticks - 1)
                 }
@@ -113,6 +121,12 @@ final class FakeCloud: RescueCloud {
                 }
             }
             w.disks[id] = d
+        }
+        // The bootstrap: a running rescue host fetches the agent and says it is ready.
+        for (_, m) in w.machines where m.state == .running && !w.hostsNeverReady {
+            guard let report = m.launch?.reportKey, report.hasSuffix("report.json") else { continue }
+            let ready = report.dropLast("report.json".count) + "ready"
+            if w.objects[String(ready)] == nil { w.objects[String(ready)] = Data() }
         }
         // The agent: on a running rescue host with the root attached, it reports after a while.
         if let root = w.disks[Self.root], root.attachment == .attached, let host = root.attachedTo,
@@ -188,6 +202,7 @@ final class FakeCloud: RescueCloud {
     func runInstances(_ request: RunInstancesRequest) async throws -> Instance {
         let id = try with { w -> String in
             log(&w, "RunInstances")
+            if let code = w.launchError { throw Self.error(code, "RunInstances") }
             if w.groupUnseen > 0 {
                 w.groupUnseen -= 1
                 throw Self.error("InvalidGroup.NotFound", "RunInstances")
@@ -276,8 +291,22 @@ final class FakeCloud: RescueCloud {
             }
             d.attachment = .detaching
             d.next = (nil, lag)
+            if w.busyDetach, w.machines[instanceID]?.launch != nil {
+                w.busyDetach = false
+                d.attachment = .busy
+                d.next = nil
+            }
             w.disks[volumeID] = d
             if let device = d.device { w.machines[instanceID]?.mappings[device] = nil }
+        }
+    }
+
+    func forceDetachVolume(_ volumeID: String, from instanceID: String) async throws {
+        with { w in
+            log(&w, "DetachVolume(Force)")
+            guard w.disks[volumeID]?.attachedTo == instanceID else { return }
+            if let device = w.disks[volumeID]?.device { w.machines[instanceID]?.mappings[device] = nil }
+            w.disks[volumeID] = Disk()
         }
     }
 
