@@ -58,6 +58,8 @@ final class FakeCloud: RescueCloud {
         /// mounted) until the host is terminated (or, when `busySurvivesTermination`, until Force).
         var busyDetach = false
         var busySurvivesTermination = false
+        /// The target has no public IPv4, only an IPv6 address.
+        var ipv6Only = false
         /// RunInstances answers this error (capacity, an unsupported type) every time.
         var launchError: String?
     }
@@ -163,7 +165,8 @@ final class FakeCloud: RescueCloud {
             var i = Instance(instanceId: id, state: m.state)
             i.tags = m.tags.map { Tag($0.key, $0.value) }
             i.rootDeviceName = m.rootDevice
-            i.publicIpAddress = m.state == .running ? "203.0.113.7" : nil
+            i.publicIpAddress = m.state == .running && !w.ipv6Only ? "203.0.113.7" : nil
+            i.ipv6Address = m.state == .running && w.ipv6Only ? "2001:db8::7" : nil
             i.blockDeviceMappings = m.mappings.map {
                 InstanceBlockDevice(
                     deviceName: $0.key, volumeId: $0.value.volume, status: "attached",
