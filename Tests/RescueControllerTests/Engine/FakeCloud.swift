@@ -58,6 +58,8 @@ final class FakeCloud: RescueCloud {
         /// mounted) until the host is terminated (or, when `busySurvivesTermination`, until Force).
         var busyDetach = false
         var busySurvivesTermination = false
+        /// GetObject of a missing key answers 403 (a caller without s3:ListBucket) this many times.
+        var forbiddenMissingReads = 0
         /// The target has no public IPv4, only an IPv6 address.
         var ipv6Only = false
         /// RunInstances answers this error (capacity, an unsupported type) every time.
@@ -405,10 +407,16 @@ final class FakeCloud: RescueCloud {
     }
 
     func getObject(_ bucket: String, key: String) async throws -> Data? {
-        with { w in
+        try with { w in
             log(&w, "GetObject")
             tick(&w)
-            return w.objects["\(bucket)/\(key)"]
+            let object = w.objects["\(bucket)/\(key)"]
+            if object == nil, w.forbiddenMissingReads > 0 {
+                w.forbiddenMissingReads -= 1
+                throw AWSError(
+                    code: "AccessDenied", message: "fake", httpStatus: 403, service: "s3", action: "GetObject")
+            }
+            return object
         }
     }
 

@@ -88,6 +88,31 @@ import Testing
         h.expectRestored()
     }
 
+    @Test func a403OnTheRunsObjectsCountsAsNotYet() async throws {
+        let h = try EngineHarness(lag: 3)
+        h.cloud.with {
+            $0.agentTicks = 10
+            $0.forbiddenMissingReads = 5
+        }
+        let outcome = try await h.engine().execute(h.plan)
+        #expect(outcome.user == "ec2-user")
+        #expect(h.cloud.with { $0.forbiddenMissingReads } == 0, "the 403s were met and waited through")
+        h.expectRestored()
+    }
+
+    @Test func aLasting403EndsTheReadyWaitAtItsDeadlineWithTheTargetUntouched() async throws {
+        var timing = EngineTiming()
+        timing.readyTimeout = 60
+        let h = try EngineHarness(timing: timing)
+        h.cloud.with {
+            $0.hostsNeverReady = true
+            $0.forbiddenMissingReads = 100_000
+        }
+        let failure = try await #require(throws: RescueFailure.self) { try await h.engine().execute(h.plan) }
+        #expect(failure.disposition == .nothingChanged && failure.message.contains("not ready after"))
+        #expect(h.cloud.calls("StopInstances") == 0)
+    }
+
     @Test func theAgentsVolumeWaitComesFromTheJob() async throws {
         let h = try EngineHarness()
         _ = try await h.engine().execute(h.plan)
