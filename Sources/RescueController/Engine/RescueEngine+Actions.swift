@@ -49,7 +49,9 @@ extension RescueEngine {
         case .restoreDeleteOnTermination:
             try await cloud.setDeleteOnTermination(
                 t.rootDeleteOnTermination, instanceID: t.instanceID, device: t.rootDeviceName)
-        case .startTarget: try await startTarget(t.instanceID)
+        case .startTarget:
+            try await startTarget(t.instanceID)
+            record.startRequestedAt = now
         case .terminateRescueHost:
             // Its job is done: terminating it now overlaps its shutdown with the target's start,
             // instead of making cleanup wait for it before the security group can go.

@@ -122,7 +122,7 @@ extension RescueEngine {
                 let mapping = target.blockDeviceMappings.first { $0.deviceName == t.rootDeviceName }
                 seen.target = .init(
                     state: target.state, rootDeleteOnTermination: mapping?.deleteOnTermination,
-                    address: target.publicIpAddress ?? target.ipv6Address)
+                    address: target.publicIpAddress ?? target.ipv6Address, stateReason: target.stateReason)
             }
         }
         if needs.contains(.root) {

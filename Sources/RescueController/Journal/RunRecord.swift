@@ -71,6 +71,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// it (a detach stuck `busy`): how long a stuck detach has lasted.
     public var rootDetachRequestedAt: Date?
     public var rootFreedByTerminationAt: Date?
+    /// When StartInstances of the target was accepted (cleared on resume): a target seen
+    /// `stopped` after it fell back.
+    public var startRequestedAt: Date?
     /// The target's public IPv4 after the rescue, when it has one.
     public var address: String?
     /// Human log of what happened, one line per event.

@@ -19,6 +19,7 @@ final class FakeCloud: RescueCloud {
         var rootDevice: String
         var launch: (token: String, userData: String?, reportKey: String)?
         var group: String?
+        var stateReason: String?
     }
 
     struct Disk {
@@ -60,6 +61,8 @@ final class FakeCloud: RescueCloud {
         var busySurvivesTermination = false
         /// GetObject of a missing key answers 403 (a caller without s3:ListBucket) this many times.
         var forbiddenMissingReads = 0
+        /// The target's next start falls back to `stopped` with this StateReason message.
+        var startFallsBack: String?
         /// The target has no public IPv4, only an IPv6 address.
         var ipv6Only = false
         /// RunInstances answers this error (capacity, an unsupported type) every time.
@@ -169,6 +172,7 @@ final class FakeCloud: RescueCloud {
             i.rootDeviceName = m.rootDevice
             i.publicIpAddress = m.state == .running && !w.ipv6Only ? "203.0.113.7" : nil
             i.ipv6Address = m.state == .running && w.ipv6Only ? "2001:db8::7" : nil
+            i.stateReason = m.stateReason
             i.blockDeviceMappings = m.mappings.map {
                 InstanceBlockDevice(
                     deviceName: $0.key, volumeId: $0.value.volume, status: "attached",
@@ -247,7 +251,13 @@ final class FakeCloud: RescueCloud {
                 throw Self.error("IncorrectInstanceState", "StartInstances")
             }
         }
-        try change(id, "StartInstances", from: [.stopped], via: .pending, to: .running)
+        let fallsBack = with { w -> String? in
+            guard id == Self.target, let reason = w.startFallsBack else { return nil }
+            w.startFallsBack = nil
+            w.machines[id]?.stateReason = reason
+            return reason
+        }
+        try change(id, "StartInstances", from: [.stopped], via: .pending, to: fallsBack == nil ? .running : .stopped)
     }
 
     func terminateInstance(_ id: String) async throws {

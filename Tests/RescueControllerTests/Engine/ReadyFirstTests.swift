@@ -113,6 +113,20 @@ import Testing
         #expect(h.cloud.calls("StopInstances") == 0)
     }
 
+    @Test func aStartThatFallsBackToStoppedIsReportedWithItsReasonAndResumable() async throws {
+        let h = try EngineHarness()
+        let reason = "Server.InsufficientInstanceCapacity: Insufficient capacity."
+        h.cloud.with { $0.startFallsBack = reason }
+        let failure = try await #require(throws: RescueFailure.self) { try await h.engine().execute(h.plan) }
+        #expect(failure.disposition == .resumable && failure.message.contains(reason))
+        #expect(ExitStatus.of(failure, phase: .runStarted) == .resumable)
+        let record = try h.record()
+        #expect(record.status == .needsAttention && record.step == .rootReturned)
+        _ = try await h.engine().resume(record)
+        #expect(try h.record().status == .done)
+        h.expectRestored()
+    }
+
     @Test func theAgentsVolumeWaitComesFromTheJob() async throws {
         let h = try EngineHarness()
         _ = try await h.engine().execute(h.plan)

@@ -34,8 +34,14 @@ public struct CloudObservation: Sendable, Equatable {
         public var rootDeleteOnTermination: Bool?
         /// Its public IPv4, for the summary.
         public var address: String?
-        public init(state: InstanceState, rootDeleteOnTermination: Bool? = nil, address: String? = nil) {
+        /// EC2's StateReason message, e.g. why a start fell back to `stopped`.
+        public var stateReason: String?
+        public init(
+            state: InstanceState, rootDeleteOnTermination: Bool? = nil, address: String? = nil,
+            stateReason: String? = nil
+        ) {
             self.state = state
+            self.stateReason = stateReason
             self.rootDeleteOnTermination = rootDeleteOnTermination
             self.address = address
         }

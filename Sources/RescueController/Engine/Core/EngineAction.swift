@@ -63,12 +63,15 @@ public enum EngineFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case rescueHostUnusable(String)
     /// The rescue host could not get ready before the stop: the target was never touched.
     case rescueHostNotReady(String)
+    /// StartInstances was accepted but the target fell back to `stopped` (EC2's StateReason).
+    case startFellBack(String)
 
     public var description: String {
         switch self {
         case .agent(let failure): "the agent failed: \(failure.description)"
         case .unexpected(let why), .rescueHostUnusable(let why): why
         case .rescueHostNotReady(let why): "the rescue host could not get ready: \(why)"
+        case .startFellBack(let why): "the instance went back to stopped after StartInstances: \(why)"
         }
     }
 }

@@ -158,7 +158,12 @@ public enum RescueDecision {
         guard let state = seen.target?.state else { return .fail(.unexpected("the target \(t.instanceID) is gone")) }
         switch state {
         case .running: return nil
-        case .stopped: return .startTarget
+        case .stopped:
+            // Started already in this process and back to stopped: EC2 says why; do not loop.
+            if record.startRequestedAt != nil {
+                return .fail(.startFellBack(seen.target?.stateReason ?? "EC2 gave no StateReason"))
+            }
+            return .startTarget
         case .stopping: return .wait(.targetStopped)
         case .pending: return .wait(.targetRunning)
         default: return .fail(.unexpected("the target \(t.instanceID) is \(state)"))
