@@ -182,7 +182,7 @@ extension RescueEngine {
         case .planned: return ""
         case .snapshotted: return "snapshot of \(t.rootVolumeID)"
         case .agentUploaded: return "agent to s3://\(record.plan.delivery.bucket)"
-        case .targetStopped: return "stop \(t.instanceID), launch the rescue host meanwhile"
+        case .targetStopped: return "launch the rescue host, stop \(t.instanceID) once it is ready"
         case .rootDetached: return "detach \(t.rootVolumeID) from \(t.instanceID)"
         case .attachedToRescue: return "attach it to the rescue host at \(record.plan.rescueHost.attachDevice)"
         case .reportReceived: return "agent writes the key"
