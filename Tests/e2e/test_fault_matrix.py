@@ -85,15 +85,9 @@ def killed(ec2, rescuer, tmp_path, step: str, when: str):
     return killed_run(ec2, rescuer, tmp_path, step) if when == "after" else killed_mid_wait(ec2, rescuer, tmp_path, step)
 
 
-# A kill while waiting for the target to stop comes after the rescue host's RunInstances: resume sends
-# it again with the same ClientToken and freshly presigned URLs in the user-data, which EC2 (and the
-# local cloud since issue 10) answers IdempotentParameterMismatch. It still passes when the resume signs
-# its URLs within the same second as the killed run (identical user-data), hence not strict.
-RELAUNCH_MISMATCH = pytest.mark.xfail(strict=False, reason=(
-    "issue 12: resume must not re-send RunInstances with the run's ClientToken and new user-data "
-    "(IdempotentParameterMismatch): find the launched host by its token/tags, or use a new token"))
-RESUME_CASES = [pytest.param(s, w, marks=RELAUNCH_MISMATCH) if (s, w) == ("targetStopped", "mid-wait") else (s, w)
-                for s, w in [(s, "after") for s in STEPS] + [(s, "mid-wait") for s in WAITS]]
+# A kill while waiting for the target to stop: the rescue host is launched (and ready) by then; resume
+# describes it rather than sending RunInstances again (issue 12).
+RESUME_CASES = [(s, "after") for s in STEPS] + [(s, "mid-wait") for s in WAITS]
 
 
 @pytest.mark.parametrize("step,when", RESUME_CASES)

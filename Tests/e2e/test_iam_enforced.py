@@ -100,11 +100,20 @@ def keyrescue(url: str, creds: tuple[str, str], state: Path, *args: str, backgro
 
 
 def play_rescue_host(url: str, admin: tuple[str, str], instance: str, volume: str, state: Path, proc: subprocess.Popen) -> None:
-    """Waits until the root volume is attached to another instance (the rescue host), then puts the
-    report the agent would have put where the journal says the run expects it."""
+    """Puts the `ready` object the bootstrap would put once the run launched its host (the target is
+    stopped only then), waits until the root volume is attached to another instance (the rescue
+    host), then puts the report the agent would have put where the journal says the run expects it."""
     ec2, s3 = client(url, admin, "ec2"), client(url, admin, "s3")
     deadline = time.monotonic() + 120
+    ready = False
     while proc.poll() is None and time.monotonic() < deadline:
+        runs = list((state / "keyrescue" / "runs").glob("*.json")) if (state / "keyrescue" / "runs").exists() else []
+        if not ready and runs:
+            record = json.loads(runs[0].read_text())
+            if record.get("rescueInstanceID"):
+                delivery = record["plan"]["delivery"]
+                s3.put_object(Bucket=delivery["bucket"], Key=delivery["prefix"] + "ready", Body=b"")
+                ready = True
         attachments = ec2.describe_volumes(VolumeIds=[volume])["Volumes"][0]["Attachments"]
         if attachments and attachments[0]["InstanceId"] != instance and attachments[0]["State"] == "attached":
             record = json.loads(next((state / "keyrescue" / "runs").glob("*.json")).read_text())

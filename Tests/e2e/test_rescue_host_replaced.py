@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 import urllib.request
-
-import boto3
 
 from conftest import assert_restored, describe, launch, root_volume_of, ssh_ok, ssh_port, wait_state
 
@@ -61,31 +58,25 @@ def test_a_rescue_host_with_expired_urls_is_replaced_before_the_attach(ec2, clou
     finish_and_check(ec2, cloud, rescuer, iid, new, root, run_id, old_host)
 
 
-def test_a_rescue_host_whose_agent_download_failed_is_replaced(ec2, cloud, rescuer, tmp_path):
-    """What expired URLs do to a host that had not fetched the agent yet: its download fails and it
-    reports that failure. resume launches a new host with fresh URLs, and the old host's report is
-    not taken for the new one's."""
+def test_s3_failing_before_the_rescue_host_is_ready_leaves_the_target_never_stopped(ec2, cloud, rescuer, tmp_path):
+    """S3 answering 500 to every GetObject: the rescue host cannot fetch the agent, and the controller
+    cannot read its `ready` object. Since issue 12 (ready before the stop) this ends the run before
+    the target is stopped, rather than costing a stop and a replacement host after it."""
+    iid, lost = launch(ec2, tmp_path)
+    root = root_volume_of(ec2, iid)
+    def states():
+        return [t["state"] for t in json.load(urllib.request.urlopen(f"{cloud}/_localcloud/transitions"))
+                if t["instance_id"] == iid]
+    before = states()
     faults = f"{cloud}/_localcloud/faults"
     fault = json.dumps({"action": "GetObject", "kind": "500", "count": 1000}).encode()
     urllib.request.urlopen(urllib.request.Request(faults, data=fault, method="POST"))
     try:
-        iid, new, root, run_id = killed_after(ec2, rescuer, tmp_path, "targetStopped")
-        record = rescuer.record(run_id)
-        old_host = record["rescueInstanceID"]
-        bucket, key = record["plan"]["delivery"]["bucket"], record["plan"]["delivery"]["prefix"] + "report.json"
-        s3 = boto3.client("s3", endpoint_url=cloud, region_name="us-east-1",
-                          aws_access_key_id="AKIDE2ETEST", aws_secret_access_key="secret")
-        deadline = time.monotonic() + 180
-        while True:   # HeadObject, not GetObject: that one is failing
-            try:
-                s3.head_object(Bucket=bucket, Key=key)
-                break
-            except s3.exceptions.ClientError:
-                assert time.monotonic() < deadline, "the first host never reported its failed download"
-                time.sleep(1)
+        out = rescuer.run("reset", iid, "--generate-key", str(tmp_path / "new"), "--yes", "--verify", "none")
     finally:
         urllib.request.urlopen(urllib.request.Request(faults, method="DELETE"))
-    report = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-    assert report["ok"] is False and report["error"]["code"] == "agentDownloadFailed"
-    expire_urls(rescuer, run_id)
-    finish_and_check(ec2, cloud, rescuer, iid, new, root, run_id, old_host)
+    assert out.returncode == 3, out.stdout + out.stderr
+    assert "never stopped" in out.stderr
+    assert states() == before, "the target must never change state"
+    assert_restored(ec2, iid, root)
+    assert ssh_ok(ssh_port(cloud, iid), lost)

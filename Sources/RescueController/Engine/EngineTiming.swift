@@ -7,6 +7,9 @@ public struct EngineTiming: Sendable {
     /// Poll interval and deadline of a volume move (attach or detach).
     public var volumePoll: Double = 1
     public var volumeTimeout: Double = 600
+    /// A detach from the rescue host still `busy` or `detaching` this long after it was sent: the
+    /// host is terminated to free the root; this long after that, it is force-detached.
+    public var stuckDetachBound: Double = 60
     /// Instance state waits start polling at `instancePoll`, double up to `instancePollMax`.
     public var instancePoll: Double = 2
     public var instancePollMax: Double = 5
@@ -15,8 +18,11 @@ public struct EngineTiming: Sendable {
     /// The serial console is read as the report's fallback at most this often.
     public var consoleEvery: Double = 20
     public var reportTimeout: Double = 900
+    /// How long a new rescue host may take to boot and fetch the agent before the target is
+    /// stopped; past it the run ends with the target untouched.
+    public var readyTimeout: Double = 600
     public var agentURLLifetime = 1800
-    public var reportURLLifetime = 3600
+    public var reportURLLifetime = 7200
     /// A rescue host whose report URL expires sooner than this is replaced rather than waited for.
     public var reportURLMargin: Double = 600
     /// At most this many rescue hosts per run (the first and its replacements).
@@ -33,10 +39,17 @@ public struct EngineTiming: Sendable {
         switch wait {
         case .volumeAttached, .volumeDetached: return (volumePoll, volumeTimeout)
         case .report: return (reportPoll, reportTimeout)
-        case .targetStopped, .targetRunning, .rescueHostRunning, .rescueHostStopped:
+        case .targetStopped, .targetRunning, .rescueHostRunning, .rescueHostStopped, .rescueHostReady:
             let doubled = instancePoll * pow(2, Double(max(0, min(polls - 1, 16))))
-            return (min(doubled, instancePollMax), instanceTimeout)
+            return (min(doubled, instancePollMax), wait == .rescueHostReady ? readyTimeout : instanceTimeout)
         }
+    }
+
+    /// How long the agent waits for the volume once it is ready (the job's deadline): the stop,
+    /// the detach and the attach at their deadlines, since the host is ready before the target is
+    /// stopped; a Marketplace host's own stop and start on top.
+    public func agentVolumeWait(marketplace: Bool) -> Int {
+        Int(instanceTimeout * (marketplace ? 3 : 1) + 2 * volumeTimeout)
     }
 }
 

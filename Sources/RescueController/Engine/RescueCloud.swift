@@ -16,6 +16,8 @@ public protocol RescueCloud: Sendable {
     func terminateInstance(_ id: String) async throws
     func attachVolume(_ volumeID: String, to instanceID: String, device: String) async throws
     func detachVolume(_ volumeID: String, from instanceID: String) async throws
+    /// DetachVolume with Force=true: the last resort for a detach stuck `busy`.
+    func forceDetachVolume(_ volumeID: String, from instanceID: String) async throws
     func setDeleteOnTermination(_ value: Bool, instanceID: String, device: String) async throws
     func createTags(_ resource: String, _ tags: [Tag]) async throws
     func deleteTags(_ resource: String, keys: [String]) async throws
@@ -85,6 +87,10 @@ public struct AWSRescueCloud: RescueCloud {
         _ = try await ec2.detachVolume(volumeId: volumeID, instanceId: instanceID)
     }
 
+    public func forceDetachVolume(_ volumeID: String, from instanceID: String) async throws {
+        _ = try await ec2.detachVolume(volumeId: volumeID, instanceId: instanceID, force: true)
+    }
+
     public func setDeleteOnTermination(_ value: Bool, instanceID: String, device: String) async throws {
         try await ec2.setDeleteOnTermination(instanceId: instanceID, device: device, value)
     }
@@ -117,8 +123,15 @@ public struct AWSRescueCloud: RescueCloud {
     }
 
     public func deleteSecurityGroup(_ id: String) async throws { try await ec2.deleteSecurityGroup(id: id) }
+    /// The latest console output where the type offers it: `Latest` is for Nitro types only
+    /// (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_GetConsoleOutput.html), and
+    /// a Xen type answers UnsupportedOperation; then the buffered output, as EC2 keeps it.
     public func consoleOutput(_ instanceID: String) async throws -> String {
-        try await ec2.getConsoleOutput(instanceId: instanceID, latest: true)
+        do { return try await ec2.getConsoleOutput(instanceId: instanceID, latest: true) } catch let e as AWSError
+            where e.code == "UnsupportedOperation"
+        {
+            return try await ec2.getConsoleOutput(instanceId: instanceID, latest: false)
+        }
     }
 
     public func prepareBucket(_ bucket: String, expirePrefix prefix: String, days: Int) async throws {

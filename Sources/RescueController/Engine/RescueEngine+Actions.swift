@@ -10,17 +10,26 @@ extension RescueEngine {
         case .createSnapshot: try await snapshot(&record)
         case .uploadAgent: try await upload(&record)
         case .stopTarget:
+            // Journaled before the call: from here on the target may have changed.
+            if record.stoppedAt == nil {
+                record.stoppedAt = now
+                try save(&record, "stop of \(t.instanceID) requested")
+            }
             try await mirrorTags(record)
             try await cloud.stopInstance(t.instanceID)
-            record.stoppedAt = now
         case .launchRescueHost:
             try await launchRescue(&record)
             loop.launchedAt = now
         case .retireRescueHost(let why): try await retireRescueHost(&record, why: why)
         case .stopRescueHost: try await cloud.stopInstance(record.rescueInstanceID ?? "")
-        case .startRescueHost: try await cloud.startInstance(record.rescueInstanceID ?? "")
+        case .startRescueHost:
+            // The agent of the first boot was cut short by the stop for the attach, and may have
+            // reported that: the agent of this boot (a per-boot script) reports for real.
+            try await cloud.deleteObject(record.plan.delivery.bucket, key: record.reportKey)
+            try await cloud.startInstance(record.rescueInstanceID ?? "")
         case .detachRoot(let owner):
             record.rootVolumeWhere = "detaching from \(owner)"
+            record.rootDetachRequestedAt = now
             try save(&record, "detach \(t.rootVolumeID) from \(owner)")
             try await cloud.detachVolume(t.rootVolumeID, from: owner)
             record.rootVolumeWhere = "detached (available); it belongs at \(t.instanceID) \(t.rootDeviceName)"
@@ -30,10 +39,19 @@ extension RescueEngine {
                 instance == t.instanceID
                 ? "attached to \(t.instanceID) at \(t.rootDeviceName)"
                 : "attached to the rescue instance \(instance) at \(device)"
+        case .terminateToFreeRoot(let host): try await terminateToFreeRoot(host, &record)
+        case .forceDetachRoot(let owner):
+            events(
+                .warning(
+                    "\(t.rootVolumeID) is still stuck detaching from \(owner), which is terminated: force-detaching it (the last resort; its filesystem may need a check at the next boot)"
+                ))
+            try await cloud.forceDetachVolume(t.rootVolumeID, from: owner)
         case .restoreDeleteOnTermination:
             try await cloud.setDeleteOnTermination(
                 t.rootDeleteOnTermination, instanceID: t.instanceID, device: t.rootDeviceName)
-        case .startTarget: try await startTarget(t.instanceID)
+        case .startTarget:
+            try await startTarget(t.instanceID)
+            record.startRequestedAt = now
         case .terminateRescueHost:
             // Its job is done: terminating it now overlaps its shutdown with the target's start,
             // instead of making cleanup wait for it before the security group can go.
@@ -49,6 +67,19 @@ extension RescueEngine {
             }
         case .cleanUp, .wait, .completeStep, .finish, .fail: break  // the loop's own
         }
+    }
+
+    /// A detach stuck on the rescue host: the root must survive the host's termination, so its
+    /// mapping's DeleteOnTermination is made false first (AttachVolume sets it false; this checks).
+    func terminateToFreeRoot(_ host: String, _ record: inout RunRecord) async throws {
+        let root = record.plan.target.rootVolumeID
+        let mapping = try await cloud.describeInstance(host)?.blockDeviceMappings.first { $0.volumeId == root }
+        if let mapping, mapping.deleteOnTermination != false {
+            try await cloud.setDeleteOnTermination(false, instanceID: host, device: mapping.deviceName)
+        }
+        events(.warning("\(root) is stuck detaching from the rescue host \(host): terminating the host to free it"))
+        try await cloud.terminateInstance(host)
+        record.rootFreedByTerminationAt = now
     }
 
     func snapshot(_ record: inout RunRecord) async throws {
@@ -74,7 +105,7 @@ extension RescueEngine {
             agentPath: d.agentPath, agentSHA256: d.agentSHA256, bucket: d.bucket, s3: CloudAgentStore(cloud: cloud),
             codec: environment.agentCodec)
         // The agent object is shared by later runs: only the report is this run's to delete.
-        record.objectKeys = [record.reportKey]
+        record.objectKeys = [record.reportKey, record.readyKey]
         let sizes = "\(delivered.uploadedBytes) bytes uploaded (\(delivered.compressedBytes) compressed)"
         events(.note("agent in s3://\(d.bucket)/\(delivered.key): \(sizes)"))
     }
@@ -106,7 +137,7 @@ extension RescueEngine {
         // The run's report also when a crash kept it out of the journal (none after a recovery
         // from tags: the bucket is unknown, and the objects expire by themselves). The agent under
         // keyrescue/agents/ is shared by every run (AgentDelivery): the bucket's expiry rule ends it.
-        let keys = bucket.isEmpty ? [] : Array(Set(record.objectKeys + [record.reportKey])).sorted()
+        let keys = bucket.isEmpty ? [] : Array(Set(record.objectKeys + [record.reportKey, record.readyKey])).sorted()
         for key in keys {
             do { try await cloud.deleteObject(bucket, key: key) } catch {
                 events(.warning("could not delete s3://\(bucket)/\(key): \(error) (it expires within a day)"))
@@ -151,7 +182,7 @@ extension RescueEngine {
         case .planned: return ""
         case .snapshotted: return "snapshot of \(t.rootVolumeID)"
         case .agentUploaded: return "agent to s3://\(record.plan.delivery.bucket)"
-        case .targetStopped: return "stop \(t.instanceID), launch the rescue host meanwhile"
+        case .targetStopped: return "launch the rescue host, stop \(t.instanceID) once it is ready"
         case .rootDetached: return "detach \(t.rootVolumeID) from \(t.instanceID)"
         case .attachedToRescue: return "attach it to the rescue host at \(record.plan.rescueHost.attachDevice)"
         case .reportReceived: return "agent writes the key"
@@ -174,6 +205,8 @@ extension RescueEngine {
         case .stopRescueHost: "stop the rescue host"
         case .startRescueHost: "start the rescue host"
         case .detachRoot(let owner): "detach the root from \(owner)"
+        case .terminateToFreeRoot(let host): "terminate \(host) to free the root"
+        case .forceDetachRoot(let owner): "force-detach the root from \(owner)"
         case .attachRoot(let instance, let device): "attach the root to \(instance) at \(device)"
         case .restoreDeleteOnTermination: "restore the root's DeleteOnTermination"
         case .startTarget: "start the target"

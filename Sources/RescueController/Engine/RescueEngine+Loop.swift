@@ -86,6 +86,11 @@ extension RescueEngine {
         try checkpoint(.waiting(step: step, wait))
         let (interval, timeout) = timing.schedule(wait, polls: entry.polls)
         guard elapsed + interval <= timeout else {
+            if wait == .rescueHostReady {
+                throw EngineFailure.rescueHostNotReady(
+                    "not ready after \(Int(elapsed)) s (last console line: \(loop.lastConsoleLine.isEmpty ? "none" : loop.lastConsoleLine))"
+                )
+            }
             if wait == .report {
                 throw ControllerError(
                     "no report from the agent after \(Int(elapsed)) s; last console line: \(loop.lastConsoleLine.isEmpty ? "(none)" : loop.lastConsoleLine)"
@@ -109,12 +114,15 @@ extension RescueEngine {
             seen.report = try await report(record, &loop)
             if seen.report != nil { return seen }
         }
+        if needs.contains(.ready) {
+            (seen.rescueHostReady, seen.report) = try await readiness(record, &loop)
+        }
         if needs.contains(.target) {
             if let target = try await cloud.describeInstance(t.instanceID) {
                 let mapping = target.blockDeviceMappings.first { $0.deviceName == t.rootDeviceName }
                 seen.target = .init(
                     state: target.state, rootDeleteOnTermination: mapping?.deleteOnTermination,
-                    address: target.publicIpAddress)
+                    address: target.publicIpAddress ?? target.ipv6Address, stateReason: target.stateReason)
             }
         }
         if needs.contains(.root) {
@@ -140,9 +148,27 @@ extension RescueEngine {
 
     /// The agent's report from S3, or from the serial console (at most every `consoleEvery`).
     func report(_ record: RunRecord, _ loop: inout LoopState) async throws -> RescueReport? {
-        if let data = try await cloud.getObject(record.plan.delivery.bucket, key: record.reportKey) {
+        if let data = try await objectIfThere(record, key: record.reportKey) {
             return try WireFormat.decodeReport(Array(data))
         }
+        guard let console = try await console(record, &loop) else { return nil }
+        return try? ReportConsoleLine.find(in: console)
+    }
+
+    /// Whether the rescue host fetched and checked the agent (its `ready` object, or the console
+    /// line the bootstrap writes then), and a failure report its bootstrap left instead.
+    func readiness(_ record: RunRecord, _ loop: inout LoopState) async throws -> (Bool, RescueReport?) {
+        if try await objectIfThere(record, key: record.readyKey) != nil { return (true, nil) }
+        if let data = try await objectIfThere(record, key: record.reportKey) {
+            return (false, try WireFormat.decodeReport(Array(data)))
+        }
+        guard let console = try await console(record, &loop) else { return (false, nil) }
+        if console.contains("keyrescue[\(record.runID)]: agent verified") { return (true, nil) }
+        return (false, try? ReportConsoleLine.find(in: console))
+    }
+
+    /// The rescue host's console, at most every `consoleEvery`; keeps its last keyrescue line.
+    func console(_ record: RunRecord, _ loop: inout LoopState) async throws -> String? {
         guard let host = record.rescueInstanceID, now.timeIntervalSince(loop.lastConsole) >= timing.consoleEvery else {
             return nil
         }
@@ -151,7 +177,18 @@ extension RescueEngine {
         if let line = console.split(whereSeparator: \.isNewline).last(where: { $0.contains("keyrescue[") }) {
             loop.lastConsoleLine = String(line)
         }
-        return try? ReportConsoleLine.find(in: console)
+        return console
+    }
+
+    /// An object of this run, or nil while it is not there. A 403 counts as "not there yet" like
+    /// a 404 (S3 answers 403 for a missing key to a caller without s3:ListBucket); the wait's
+    /// deadline bounds how long.
+    func objectIfThere(_ record: RunRecord, key: String) async throws -> Data? {
+        do { return try await cloud.getObject(record.plan.delivery.bucket, key: key) } catch let e as AWSError
+            where e.httpStatus == 403
+        {
+            return nil
+        }
     }
 
     static func summary(_ wait: EngineWait, _ record: RunRecord, _ seen: CloudObservation, consoleLine: String)
@@ -160,7 +197,7 @@ extension RescueEngine {
         let t = record.plan.target
         switch wait {
         case .targetStopped, .targetRunning: return "\(t.instanceID) \(seen.target?.state.rawValue ?? "?")"
-        case .rescueHostRunning, .rescueHostStopped:
+        case .rescueHostRunning, .rescueHostStopped, .rescueHostReady:
             let state: String =
                 switch seen.rescueHost {
                 case .state(let s): s.rawValue

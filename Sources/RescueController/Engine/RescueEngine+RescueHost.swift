@@ -38,16 +38,20 @@ extension RescueEngine {
         }
         let job = RescueJob(
             runID: record.runID, volumeID: record.plan.target.rootVolumeID, deviceName: host.attachDevice,
-            publicKeys: record.plan.keys.publicKeys, user: record.plan.keys.user, replace: record.plan.keys.replace)
+            publicKeys: record.plan.keys.publicKeys, user: record.plan.keys.user, replace: record.plan.keys.replace,
+            options: .init(volumeWaitSeconds: timing.agentVolumeWait(marketplace: record.plan.target.hasProductCodes)))
         let d = record.plan.delivery
         let agentURL = try await cloud.presign(
             "GET", bucket: d.bucket, key: record.agentKey, expires: timing.agentURLLifetime)
+        let readyURL = try await cloud.presign(
+            "PUT", bucket: d.bucket, key: record.readyKey, expires: timing.agentURLLifetime)
         let reportURL = try await cloud.presign(
             "PUT", bucket: d.bucket, key: record.reportKey, expires: timing.reportURLLifetime)
         let userData = try UserData.render(
             UserData.Values(
                 runID: record.runID, agentURL: agentURL.url.absoluteString, agentSHA256: d.agentSHA256,
-                reportURL: reportURL.url.absoluteString, job: job))
+                reportURL: reportURL.url.absoluteString, job: job, readyURL: readyURL.url.absoluteString,
+                perBoot: record.plan.target.hasProductCodes))
         var request = RunInstancesRequest(imageId: host.imageID, instanceType: host.instanceType, clientToken: token)
         request.subnetId = host.subnetID
         request.associatePublicIpAddress = host.associatePublicIP ? true : nil
@@ -99,6 +103,7 @@ extension RescueEngine {
         record.rescueInstanceID = nil
         record.rescueHostValidUntil = nil
         try await cloud.deleteObject(record.plan.delivery.bucket, key: record.reportKey)
+        try await cloud.deleteObject(record.plan.delivery.bucket, key: record.readyKey)
         record.rescueLaunches = (record.rescueLaunches ?? 1) + 1
     }
 }

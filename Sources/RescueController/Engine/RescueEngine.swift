@@ -62,6 +62,7 @@ public final class RescueEngine: Sendable {
                 state: "the instance is as it was", next: "start a new rescue with keyrescue reset")
         }
         record.status = .inProgress
+        record.startRequestedAt = nil
         try saveOrFail(&record, "resumed at step \(record.step.next?.rawValue ?? "end")")
         return try await drive(&record)
     }
@@ -106,6 +107,21 @@ public final class RescueEngine: Sendable {
                 state:
                     "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
                 next: "run `keyrescue resume \(record.runID)` in a few minutes: it starts the instance and cleans up")
+        } catch EngineFailure.startFellBack(let why) {
+            // Like a lasting capacity error: the key is written and the root is back; nothing to undo.
+            let t = record.plan.target
+            record.status = .needsAttention
+            record.lastError = why
+            let unsaved = saveReporting(&record, "start of \(t.instanceID) fell back to stopped: \(why)")
+            throw RescueFailure(
+                runID: record.runID,
+                message: "\(t.instanceID) went back to stopped after StartInstances: \(why)\(unsaved)",
+                disposition: .resumable,
+                state:
+                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
+                next:
+                    "fix what the reason says, then `keyrescue resume \(record.runID)`: it starts the instance and cleans up"
+            )
         } catch {
             record.lastError = "\(error)"
             let unsaved = saveReporting(&record, "failed during \(record.step.next?.rawValue ?? "?"): \(error)")
@@ -127,9 +143,18 @@ public final class RescueEngine: Sendable {
             if case .agent(let failure) = error as? EngineFailure { AgentAdvice.next(for: failure) } else {
                 "fix the cause and run keyrescue reset again"
             }
+        let snapshot = "snapshot \(record.snapshotID ?? "none") kept"
+        if record.targetUntouched {
+            // Ready before the stop: the rescue host failed before the target was touched.
+            throw RescueFailure(
+                runID: record.runID, message: reason + unsaved, disposition: .nothingChanged,
+                state:
+                    "\(record.plan.target.instanceID) was never stopped; the rescue host, its security group and objects are removed; \(snapshot)",
+                next: next)
+        }
         throw RescueFailure(
             runID: record.runID, message: reason + unsaved, disposition: .rolledBack,
-            state: "the instance is as it was; snapshot \(record.snapshotID ?? "none") kept", next: next)
+            state: "the instance is as it was; \(snapshot)", next: next)
     }
 
     /// A rollback that could not finish: the run needs a person; the journal says where things are.

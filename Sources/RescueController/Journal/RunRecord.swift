@@ -67,6 +67,13 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Rescue hosts launched by this run (nil for one) and those replaced, for cleanup.
     public var rescueLaunches: Int?
     public var retiredRescueInstanceIDs: [String]?
+    /// When the root's current DetachVolume was sent, and when its holder was terminated to free
+    /// it (a detach stuck `busy`): how long a stuck detach has lasted.
+    public var rootDetachRequestedAt: Date?
+    public var rootFreedByTerminationAt: Date?
+    /// When StartInstances of the target was accepted (cleared on resume): a target seen
+    /// `stopped` after it fell back.
+    public var startRequestedAt: Date?
     /// The target's public IPv4 after the rescue, when it has one.
     public var address: String?
     /// Human log of what happened, one line per event.
@@ -83,6 +90,11 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// The compressed agent, shared by every run that uses this build (AgentDelivery).
     public var agentKey: String { AgentDelivery.objectKey(agentSHA256: plan.delivery.agentSHA256) }
     public var reportKey: String { plan.delivery.prefix + "report.json" }
+    /// Where the rescue host says it fetched and checked the agent (rule: ready before the stop).
+    public var readyKey: String { plan.delivery.prefix + "ready" }
+    /// Nothing of the target changed yet: its stop was never asked for (nor, for a stopped
+    /// target, its root detached).
+    public var targetUntouched: Bool { stoppedAt == nil && step < .targetStopped }
 
     /// Seconds the target was down (stopped) for this run, when known.
     public var downtime: Double? {

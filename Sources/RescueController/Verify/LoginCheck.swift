@@ -20,6 +20,12 @@ public struct LoginCheck: Sendable, Equatable {
         self.command = command
     }
 
+    /// Where to log in: the public IPv4; without one, the IPv6 address (reachable from outside,
+    /// unlike the private IPv4, which comes last).
+    static func address(of instance: Instance?) -> String {
+        instance?.publicIpAddress ?? instance?.ipv6Address ?? instance?.privateIpAddress ?? "?"
+    }
+
     /// Looks up the instance's address, pins the host keys the agent read from the disk, then
     /// checks what `plan.options.verify` asks: nothing, port 22, or an ssh login.
     public static func run(
@@ -33,7 +39,7 @@ public struct LoginCheck: Sendable, Equatable {
                 address: "?", user: outcome.user ?? plan.keys.user ?? "?", verified: "not checked",
                 failure: "cannot read the instance's address: \(error)", command: "keyrescue status \(plan.runID)")
         }
-        let address = instance?.publicIpAddress ?? instance?.privateIpAddress ?? "?"
+        let address = Self.address(of: instance)
         let user = outcome.user ?? plan.keys.user ?? "?"
         let verifier = LoginVerifier(
             address: address, user: user, privateKey: plan.keys.privateKeyPath, hostKeys: outcome.hostKeys,

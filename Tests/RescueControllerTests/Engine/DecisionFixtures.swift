@@ -35,11 +35,11 @@ enum Fixture {
 
     static func seen(
         target: InstanceState? = nil, deleteOnTermination: Bool? = true, root: CloudObservation.RootView? = nil,
-        host: InstanceState? = nil, hostGone: Bool = false, report: RescueReport? = nil
+        host: InstanceState? = nil, hostGone: Bool = false, report: RescueReport? = nil, ready: Bool? = nil
     ) -> CloudObservation {
         CloudObservation(
             now: now, target: target.map { .init(state: $0, rootDeleteOnTermination: deleteOnTermination) }, root: root,
-            rescueHost: hostGone ? .gone : host.map { .state($0) }, report: report)
+            rescueHost: hostGone ? .gone : host.map { .state($0) }, report: report, rescueHostReady: ready)
     }
 
     static let onTarget = CloudObservation.RootView.attached(to: target)

@@ -54,8 +54,11 @@ import Testing
         let h = try EngineHarness(marketplace: true)
         _ = try await h.engine().execute(h.plan)
         h.expectRestored()
-        // The target's stop, and the rescue host's stop for the attach.
-        #expect(h.cloud.calls("StopInstances") == 2)
+        // The target's stop, and the rescue host's stops for the attach and for the detach.
+        #expect(h.cloud.calls("StopInstances") == 3)
+        #expect(
+            h.cloud.with { w in w.machines.values.compactMap { $0.launch?.userData }.first?.contains("PER_BOOT='1'") }
+                == true)
     }
 
     @Test func tagsOnTheTargetFollowTheJournal() async throws {

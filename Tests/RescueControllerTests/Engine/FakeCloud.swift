@@ -19,6 +19,7 @@ final class FakeCloud: RescueCloud {
         var rootDevice: String
         var launch: (token: String, userData: String?, reportKey: String)?
         var group: String?
+        var stateReason: String?
     }
 
     struct Disk {
@@ -52,6 +53,20 @@ final class FakeCloud: RescueCloud {
         var groupUnseen = 0
         /// Rescue hosts whose agent never reports.
         var silent: Set<String> = []
+        /// Rescue hosts never get ready (no route to S3): they run but put no `ready` object.
+        var hostsNeverReady = false
+        /// The next DetachVolume from a rescue host stays `busy` (the agent died with the root
+        /// mounted) until the host is terminated (or, when `busySurvivesTermination`, until Force).
+        var busyDetach = false
+        var busySurvivesTermination = false
+        /// GetObject of a missing key answers 403 (a caller without s3:ListBucket) this many times.
+        var forbiddenMissingReads = 0
+        /// The target's next start falls back to `stopped` with this StateReason message.
+        var startFallsBack: String?
+        /// The target has no public IPv4, only an IPv6 address.
+        var ipv6Only = false
+        /// RunInstances answers this error (capacity, an unsupported type) every time.
+        var launchError: String?
     }
 
     let lag: Int
@@ -95,7 +110,7 @@ final class FakeCloud: RescueCloud {
                 if ticks <= 1 {
                     m.state = state
                     m.next = nil
-                    if state == .terminated { detachAll(from: id, &w) }
+                    if state == .terminated, !w.busySurvivesTermination { detachAll(from: id, &w) }
                 } else {
                     m.next = (state, ticks - 1)
                 }
@@ -113,6 +128,12 @@ final class FakeCloud: RescueCloud {
                 }
             }
             w.disks[id] = d
+        }
+        // The bootstrap: a running rescue host fetches the agent and says it is ready.
+        for (_, m) in w.machines where m.state == .running && !w.hostsNeverReady {
+            guard let report = m.launch?.reportKey, report.hasSuffix("report.json") else { continue }
+            let ready = report.dropLast("report.json".count) + "ready"
+            if w.objects[String(ready)] == nil { w.objects[String(ready)] = Data() }
         }
         // The agent: on a running rescue host with the root attached, it reports after a while.
         if let root = w.disks[Self.root], root.attachment == .attached, let host = root.attachedTo,
@@ -149,7 +170,9 @@ final class FakeCloud: RescueCloud {
             var i = Instance(instanceId: id, state: m.state)
             i.tags = m.tags.map { Tag($0.key, $0.value) }
             i.rootDeviceName = m.rootDevice
-            i.publicIpAddress = m.state == .running ? "203.0.113.7" : nil
+            i.publicIpAddress = m.state == .running && !w.ipv6Only ? "203.0.113.7" : nil
+            i.ipv6Address = m.state == .running && w.ipv6Only ? "2001:db8::7" : nil
+            i.stateReason = m.stateReason
             i.blockDeviceMappings = m.mappings.map {
                 InstanceBlockDevice(
                     deviceName: $0.key, volumeId: $0.value.volume, status: "attached",
@@ -188,6 +211,7 @@ final class FakeCloud: RescueCloud {
     func runInstances(_ request: RunInstancesRequest) async throws -> Instance {
         let id = try with { w -> String in
             log(&w, "RunInstances")
+            if let code = w.launchError { throw Self.error(code, "RunInstances") }
             if w.groupUnseen > 0 {
                 w.groupUnseen -= 1
                 throw Self.error("InvalidGroup.NotFound", "RunInstances")
@@ -227,7 +251,13 @@ final class FakeCloud: RescueCloud {
                 throw Self.error("IncorrectInstanceState", "StartInstances")
             }
         }
-        try change(id, "StartInstances", from: [.stopped], via: .pending, to: .running)
+        let fallsBack = with { w -> String? in
+            guard id == Self.target, let reason = w.startFallsBack else { return nil }
+            w.startFallsBack = nil
+            w.machines[id]?.stateReason = reason
+            return reason
+        }
+        try change(id, "StartInstances", from: [.stopped], via: .pending, to: fallsBack == nil ? .running : .stopped)
     }
 
     func terminateInstance(_ id: String) async throws {
@@ -276,8 +306,22 @@ final class FakeCloud: RescueCloud {
             }
             d.attachment = .detaching
             d.next = (nil, lag)
+            if w.busyDetach, w.machines[instanceID]?.launch != nil {
+                w.busyDetach = false
+                d.attachment = .busy
+                d.next = nil
+            }
             w.disks[volumeID] = d
             if let device = d.device { w.machines[instanceID]?.mappings[device] = nil }
+        }
+    }
+
+    func forceDetachVolume(_ volumeID: String, from instanceID: String) async throws {
+        with { w in
+            log(&w, "DetachVolume(Force)")
+            guard w.disks[volumeID]?.attachedTo == instanceID else { return }
+            if let device = w.disks[volumeID]?.device { w.machines[instanceID]?.mappings[device] = nil }
+            w.disks[volumeID] = Disk()
         }
     }
 
@@ -373,10 +417,16 @@ final class FakeCloud: RescueCloud {
     }
 
     func getObject(_ bucket: String, key: String) async throws -> Data? {
-        with { w in
+        try with { w in
             log(&w, "GetObject")
             tick(&w)
-            return w.objects["\(bucket)/\(key)"]
+            let object = w.objects["\(bucket)/\(key)"]
+            if object == nil, w.forbiddenMissingReads > 0 {
+                w.forbiddenMissingReads -= 1
+                throw AWSError(
+                    code: "AccessDenied", message: "fake", httpStatus: 403, service: "s3", action: "GetObject")
+            }
+            return object
         }
     }
 

@@ -26,8 +26,11 @@ import Testing
     }
 
     @Test(arguments: [InstanceState.running, .pending])
-    func aRunningTargetIsStoppedFirst(state: InstanceState) {
-        #expect(next(Fixture.record(at: .agentUploaded, host: nil), Fixture.seen(target: state)) == .stopTarget)
+    func aRunningTargetIsStoppedOnlyOnceTheRescueHostIsReady(state: InstanceState) {
+        #expect(next(Fixture.record(at: .agentUploaded, host: nil), Fixture.seen(target: state)) == .launchRescueHost)
+        let launched = Fixture.record(at: .agentUploaded)
+        #expect(next(launched, Fixture.seen(target: state, host: .running, ready: false)) == .wait(.rescueHostReady))
+        #expect(next(launched, Fixture.seen(target: state, host: .running, ready: true)) == .stopTarget)
     }
 
     @Test func theRescueHostIsLaunchedWhileTheTargetStops() {
@@ -205,7 +208,7 @@ import Testing
 
     @Test func eachStepReadsOnlyWhatItNeeds() {
         let expected: [RunStep: ObservationNeeds] = [
-            .planned: [], .snapshotted: [], .agentUploaded: [.target], .targetStopped: [.root],
+            .planned: [], .snapshotted: [], .agentUploaded: [.target, .rescueHost, .ready], .targetStopped: [.root],
             .rootDetached: [.root, .rescueHost], .attachedToRescue: [.report, .root, .rescueHost],
             .reportReceived: [.root, .rescueHost], .detachedFromRescue: [.root, .target], .rootReturned: [.target],
             .targetRestored: [], .cleanedUp: [],

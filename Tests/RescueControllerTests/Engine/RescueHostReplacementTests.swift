@@ -28,7 +28,7 @@ import Testing
         h.cloud.with { $0.agentTicks = 1000 }
         #expect(try await h.crashed { $0 == .stepDone(.attachedToRescue) })
         let old = try #require(try h.record().rescueInstanceID)
-        h.clock.advance(3200)  // the report URL (one hour) expires within the 10-minute margin
+        h.clock.advance(6800)  // the report URL (two hours) expires within the 10-minute margin
         h.cloud.with {
             $0.agentTicks = 2
             $0.silent = [old]  // the first host never reports
@@ -72,7 +72,9 @@ import Testing
         let stuck = try EngineHarness()
         stuck.cloud.with { $0.groupUnseen = 1000 }
         let failure = try await #require(throws: RescueFailure.self) { try await stuck.engine().execute(stuck.plan) }
-        #expect(failure.disposition == .rolledBack && failure.message.contains("InvalidGroup.NotFound"))
+        // The launch comes before the stop: the target was never touched.
+        #expect(failure.disposition == .nothingChanged && failure.message.contains("InvalidGroup.NotFound"))
+        #expect(stuck.cloud.calls("StopInstances") == 0)
         #expect(stuck.cloud.calls("RunInstances") < 30, "bounded by EngineTiming.eventualConsistency")
         stuck.expectRestored()
     }

@@ -4,7 +4,9 @@ extension Instance {
     public init(instanceId: String, state: InstanceState) {
         self.init(
             instanceId: instanceId, state: state, instanceType: nil, imageId: nil, keyName: nil, availabilityZone: nil,
-            subnetId: nil, vpcId: nil, publicIpAddress: nil, privateIpAddress: nil, platform: nil, architecture: nil,
+            subnetId: nil, vpcId: nil, publicIpAddress: nil, privateIpAddress: nil, ipv6Address: nil, stateReason: nil,
+            platform: nil,
+            architecture: nil,
             rootDeviceType: nil, rootDeviceName: nil, blockDeviceMappings: [], instanceLifecycle: nil,
             spotInstanceRequestId: nil, productCodes: [], iamInstanceProfileArn: nil, securityGroupIds: [], tags: [])
     }

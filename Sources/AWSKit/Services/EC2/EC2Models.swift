@@ -12,6 +12,10 @@ public struct Instance: Sendable, Equatable {
     public var vpcId: String?
     public var publicIpAddress: String?
     public var privateIpAddress: String?
+    /// The instance's primary IPv6 address (`ipv6Address`), when it has one.
+    public var ipv6Address: String?
+    /// Why the instance last changed state (`stateReason/message`), e.g. a start that fell back.
+    public var stateReason: String?
     /// `windows` for Windows; nil for Linux.
     public var platform: String?
     public var architecture: String?
@@ -39,7 +43,8 @@ public struct Instance: Sendable, Equatable {
             instanceType: node.string("instanceType"), imageId: node.string("imageId"), keyName: node.string("keyName"),
             availabilityZone: node.string("placement", "availabilityZone"), subnetId: node.string("subnetId"),
             vpcId: node.string("vpcId"), publicIpAddress: node.string("ipAddress"),
-            privateIpAddress: node.string("privateIpAddress"),
+            privateIpAddress: node.string("privateIpAddress"), ipv6Address: node.string("ipv6Address"),
+            stateReason: node.string("stateReason", "message"),
             platform: node.string("platform"), architecture: node.string("architecture"),
             rootDeviceType: node.string("rootDeviceType"), rootDeviceName: node.string("rootDeviceName"),
             blockDeviceMappings: node.items("blockDeviceMapping").map(InstanceBlockDevice.parse),

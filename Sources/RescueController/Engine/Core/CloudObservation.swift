@@ -12,16 +12,20 @@ public struct CloudObservation: Sendable, Equatable {
     public var rescueHost: HostView?
     /// The agent's report, when one was found (S3, or the console fallback).
     public var report: RescueReport?
+    /// The rescue host fetched the agent and checked its SHA-256 (its `ready` object, or the
+    /// console line as the fallback); nil when not looked at.
+    public var rescueHostReady: Bool?
 
     public init(
         now: Date, target: TargetView? = nil, root: RootView? = nil, rescueHost: HostView? = nil,
-        report: RescueReport? = nil
+        report: RescueReport? = nil, rescueHostReady: Bool? = nil
     ) {
         self.now = now
         self.target = target
         self.root = root
         self.rescueHost = rescueHost
         self.report = report
+        self.rescueHostReady = rescueHostReady
     }
 
     public struct TargetView: Sendable, Equatable {
@@ -30,8 +34,14 @@ public struct CloudObservation: Sendable, Equatable {
         public var rootDeleteOnTermination: Bool?
         /// Its public IPv4, for the summary.
         public var address: String?
-        public init(state: InstanceState, rootDeleteOnTermination: Bool? = nil, address: String? = nil) {
+        /// EC2's StateReason message, e.g. why a start fell back to `stopped`.
+        public var stateReason: String?
+        public init(
+            state: InstanceState, rootDeleteOnTermination: Bool? = nil, address: String? = nil,
+            stateReason: String? = nil
+        ) {
             self.state = state
+            self.stateReason = stateReason
             self.rootDeleteOnTermination = rootDeleteOnTermination
             self.address = address
         }
@@ -67,4 +77,6 @@ public struct ObservationNeeds: OptionSet, Sendable {
     public static let root = ObservationNeeds(rawValue: 2)
     public static let rescueHost = ObservationNeeds(rawValue: 4)
     public static let report = ObservationNeeds(rawValue: 8)
+    /// The rescue host's readiness (and a failure report its bootstrap left instead).
+    public static let ready = ObservationNeeds(rawValue: 16)
 }

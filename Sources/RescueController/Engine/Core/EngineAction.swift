@@ -19,6 +19,12 @@ public enum EngineAction: Sendable, Equatable {
     case stopRescueHost
     case startRescueHost
     case detachRoot(from: String)
+    /// A detach from the rescue host stuck `busy`/`detaching` (the agent died with the root
+    /// mounted): make sure the host's mapping of the root has DeleteOnTermination false, then
+    /// terminate the host, which frees the volume.
+    case terminateToFreeRoot(host: String)
+    /// The last resort when terminating the host did not free the root: DetachVolume Force=true.
+    case forceDetachRoot(from: String)
     case attachRoot(to: String, device: String)
     /// AttachVolume resets the root's DeleteOnTermination: put back what the target had.
     case restoreDeleteOnTermination
@@ -42,7 +48,9 @@ public enum EngineAction: Sendable, Equatable {
 
 /// What a wait waits for; each has its own poll interval and deadline (EngineTiming).
 public enum EngineWait: String, Sendable, Equatable {
-    case targetStopped, targetRunning, rescueHostRunning, rescueHostStopped, volumeAttached, volumeDetached, report
+    case targetStopped, targetRunning, rescueHostRunning, rescueHostReady, rescueHostStopped, volumeAttached,
+        volumeDetached
+    case report
 }
 
 /// Why the pure core gave up, in words for the user.
@@ -53,11 +61,17 @@ public enum EngineFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case unexpected(String)
     /// No more rescue hosts may be launched (or none can be, without the key).
     case rescueHostUnusable(String)
+    /// The rescue host could not get ready before the stop: the target was never touched.
+    case rescueHostNotReady(String)
+    /// StartInstances was accepted but the target fell back to `stopped` (EC2's StateReason).
+    case startFellBack(String)
 
     public var description: String {
         switch self {
         case .agent(let failure): "the agent failed: \(failure.description)"
         case .unexpected(let why), .rescueHostUnusable(let why): why
+        case .rescueHostNotReady(let why): "the rescue host could not get ready: \(why)"
+        case .startFellBack(let why): "the instance went back to stopped after StartInstances: \(why)"
         }
     }
 }

@@ -26,7 +26,9 @@ extension RescueDecision {
         guard let root = seen.root else { return nil }  // not looked at this poll: as it was
         if let why = staleness(record, seen, timing: timing) {
             // Never terminate a host with the root on it: take it off first.
-            if root.attachedTo == host { return detachRoot(from: host, seen, then: .retireRescueHost(why: why)) }
+            if root.attachedTo == host {
+                return detachRoot(from: host, record, seen, timing, then: .retireRescueHost(why: why))
+            }
             if record.plan.keys.publicKeys.isEmpty {
                 return .fail(
                     .rescueHostUnusable(

@@ -17,7 +17,12 @@ public enum RescueDecision {
         }
         switch record.step.next {
         case nil, .planned, .snapshotted, .agentUploaded, .cleanedUp: return []
-        case .targetStopped, .targetRestored: return [.target]
+        case .targetStopped:
+            let readyWait =
+                record.plan.target.originalState == .running && record.stoppedAt == nil
+                && record.rescueInstanceID != nil
+            return readyWait ? [.target, .rescueHost, .ready] : [.target]
+        case .targetRestored: return [.target]
         case .rootDetached: return [.root]
         case .attachedToRescue, .detachedFromRescue: return [.root, .rescueHost]
         case .reportReceived:
@@ -31,7 +36,7 @@ public enum RescueDecision {
         -> EngineAction
     {
         switch record.status {
-        case .rollingBack: return rollback(record, seen)
+        case .rollingBack: return rollback(record, seen, timing)
         case .inProgress: break
         case .done, .rolledBack, .needsAttention: return .finish(record.status)
         }
@@ -41,19 +46,20 @@ public enum RescueDecision {
         case .planned: return .completeStep(.planned)
         case .snapshotted: return record.snapshotID == nil ? .createSnapshot : .completeStep(step)
         case .agentUploaded: return record.objectKeys.isEmpty ? .uploadAgent : .completeStep(step)
-        case .targetStopped: return stopTarget(record, seen)
-        case .rootDetached: return detachRoot(from: t.instanceID, seen, then: .completeStep(step))
+        case .targetStopped: return stopTarget(record, seen, timing: timing)
+        case .rootDetached: return detachRoot(from: t.instanceID, record, seen, timing, then: .completeStep(step))
         case .attachedToRescue: return rootOnRescueHost(record, seen, timing: timing) ?? .completeStep(step)
         case .reportReceived: return report(record, seen, timing: timing)
         case .detachedFromRescue:
             if let owner = seen.root?.attachedTo, owner != t.instanceID {
-                return detachRoot(from: owner, seen, then: .completeStep(step))
+                if let held = marketplaceHold(record, owner, seen) { return held }
+                return detachRoot(from: owner, record, seen, timing, then: .completeStep(step))
             }
             if record.rescueInstanceID != nil, case .state(let s) = seen.rescueHost, !s.isGone {
                 return .terminateRescueHost
             }
             return .completeStep(step)
-        case .rootReturned: return rootOnTarget(record, seen) ?? .completeStep(step)
+        case .rootReturned: return rootOnTarget(record, seen, timing) ?? .completeStep(step)
         case .targetRestored: return runState(record, seen) ?? .completeStep(step)
         case .cleanedUp: return .cleanUp
         }
@@ -61,15 +67,30 @@ public enum RescueDecision {
 
     // MARK: forward steps
 
-    /// Stop first, then launch (the host boots while the target stops), then wait for the stop.
-    static func stopTarget(_ record: RunRecord, _ seen: CloudObservation) -> EngineAction {
+    /// Ready before the stop: launch the rescue host, wait until it fetched and checked the agent,
+    /// only then stop the target. A host that cannot get ready ends the run before any change.
+    /// Once the stop was asked for, it is asked again until EC2 shows it (StopInstances is
+    /// idempotent), then waited for.
+    static func stopTarget(_ record: RunRecord, _ seen: CloudObservation, timing: EngineTiming) -> EngineAction {
         guard let target = seen.target?.state else {
             return .fail(.unexpected("the target \(record.plan.target.instanceID) is gone"))
         }
         switch target {
-        case .running, .pending: return .stopTarget
+        case .running, .pending:
+            if record.stoppedAt != nil { return .stopTarget }
+            guard let host = record.rescueInstanceID else { return launch(record, timing: timing) }
+            if let report = seen.report, !report.ok {
+                return .fail(
+                    .agent(report.error ?? .init(.unrecognized, "the rescue host's bootstrap failed", hint: "")))
+            }
+            if seen.rescueHostReady == true { return .stopTarget }
+            switch seen.rescueHost {
+            case .state(.pending), .state(.running), nil: return .wait(.rescueHostReady)
+            case .state(let state): return .fail(.rescueHostNotReady("the rescue host \(host) is \(state)"))
+            case .gone: return .fail(.rescueHostNotReady("the rescue host \(host) is gone"))
+            }
         case .stopping, .stopped:
-            if record.rescueInstanceID == nil { return .launchRescueHost }
+            if record.rescueInstanceID == nil { return launch(record, timing: timing) }
             return target == .stopped ? .completeStep(.targetStopped) : .wait(.targetStopped)
         default: return .fail(.unexpected("the target \(record.plan.target.instanceID) is \(target)"))
         }
@@ -77,14 +98,17 @@ public enum RescueDecision {
 
     /// Takes the root off `owner` and waits until it is available; a move cut short (attaching)
     /// is let finish first, since EC2 refuses to detach an attaching volume.
-    static func detachRoot(from owner: String, _ seen: CloudObservation, then done: EngineAction) -> EngineAction {
+    static func detachRoot(
+        from owner: String, _ record: RunRecord, _ seen: CloudObservation, _ timing: EngineTiming,
+        then done: EngineAction
+    ) -> EngineAction {
         guard let root = seen.root else { return .fail(.unexpected("the root volume is gone")) }
         guard let holder = root.attachedTo else {
             return root.state == .available ? done : .wait(.volumeDetached)
         }
         switch root.attachment {
         case .attaching: return .wait(.volumeAttached)
-        case .detaching, .busy, .detached: return .wait(.volumeDetached)
+        case .detaching, .busy, .detached: return stuckDetach(record, holder, seen, timing)
         default:
             return holder == owner
                 ? .detachRoot(from: owner)
@@ -93,7 +117,7 @@ public enum RescueDecision {
     }
 
     /// The root back on the target at its root device, with the DeleteOnTermination it had.
-    static func rootOnTarget(_ record: RunRecord, _ seen: CloudObservation) -> EngineAction? {
+    static func rootOnTarget(_ record: RunRecord, _ seen: CloudObservation, _ timing: EngineTiming) -> EngineAction? {
         let t = record.plan.target
         guard let root = seen.root else { return .fail(.unexpected("the root volume \(t.rootVolumeID) is gone")) }
         guard let holder = root.attachedTo else {
@@ -109,10 +133,18 @@ public enum RescueDecision {
         }
         switch root.attachment {
         case .attaching: return .wait(.volumeAttached)
-        case .detaching, .busy, .detached: return .wait(.volumeDetached)
+        case .detaching, .busy, .detached: return stuckDetach(record, holder, seen, timing)
         default: break
         }
-        guard holder == t.instanceID else { return .detachRoot(from: holder) }
+        guard holder == t.instanceID else {
+            // A Marketplace root leaves only a stopped host; a rollback frees it by the host's end.
+            let ours = holder == record.rescueInstanceID || (record.retiredRescueInstanceIDs ?? []).contains(holder)
+            if t.hasProductCodes, ours {
+                return record.rootFreedByTerminationAt == nil
+                    ? .terminateToFreeRoot(host: holder) : .wait(.volumeDetached)
+            }
+            return .detachRoot(from: holder)
+        }
         if let dot = seen.target?.rootDeleteOnTermination, dot != t.rootDeleteOnTermination {
             return .restoreDeleteOnTermination
         }
@@ -126,7 +158,12 @@ public enum RescueDecision {
         guard let state = seen.target?.state else { return .fail(.unexpected("the target \(t.instanceID) is gone")) }
         switch state {
         case .running: return nil
-        case .stopped: return .startTarget
+        case .stopped:
+            // Started already in this process and back to stopped: EC2 says why; do not loop.
+            if record.startRequestedAt != nil {
+                return .fail(.startFellBack(seen.target?.stateReason ?? "EC2 gave no StateReason"))
+            }
+            return .startTarget
         case .stopping: return .wait(.targetStopped)
         case .pending: return .wait(.targetRunning)
         default: return .fail(.unexpected("the target \(t.instanceID) is \(state)"))
@@ -136,7 +173,39 @@ public enum RescueDecision {
     // MARK: rollback
 
     /// Root back at the target's root device, run state restored, then clean up; keeps the snapshot.
-    static func rollback(_ record: RunRecord, _ seen: CloudObservation) -> EngineAction {
-        rootOnTarget(record, seen) ?? runState(record, seen) ?? .cleanUp
+    static func rollback(_ record: RunRecord, _ seen: CloudObservation, _ timing: EngineTiming) -> EngineAction {
+        rootOnTarget(record, seen, timing) ?? runState(record, seen) ?? .cleanUp
+    }
+
+    /// Volumes with Marketplace codes detach only from a stopped instance: stop the rescue host
+    /// first (its job is done once the report is in).
+    static func marketplaceHold(_ record: RunRecord, _ owner: String, _ seen: CloudObservation) -> EngineAction? {
+        guard record.plan.target.hasProductCodes, owner == record.rescueInstanceID, seen.root?.attachment == .attached,
+            case .state(let state) = seen.rescueHost
+        else { return nil }
+        switch state {
+        case .running, .pending: return .stopRescueHost
+        case .stopping: return .wait(.rescueHostStopped)
+        default: return nil
+        }
+    }
+
+    // MARK: a detach that hangs
+
+    /// A detach from a rescue host of this run that stays `busy`/`detaching` past the bound: the
+    /// host is terminated to free the root (its job is over once the root leaves it), and only
+    /// if that does not free it either, the root is force-detached. A detach from the target
+    /// itself is only waited for (its deadline then stops the run): terminating it is no option.
+    static func stuckDetach(_ record: RunRecord, _ holder: String, _ seen: CloudObservation, _ timing: EngineTiming)
+        -> EngineAction
+    {
+        let ours = [record.rescueInstanceID].compactMap { $0 } + (record.retiredRescueInstanceIDs ?? [])
+        guard ours.contains(holder), let asked = record.rootDetachRequestedAt else { return .wait(.volumeDetached) }
+        guard let freed = record.rootFreedByTerminationAt, freed >= asked else {
+            let stuck = seen.now.timeIntervalSince(asked) >= timing.stuckDetachBound
+            return stuck ? .terminateToFreeRoot(host: holder) : .wait(.volumeDetached)
+        }
+        return seen.now.timeIntervalSince(freed) >= timing.stuckDetachBound
+            ? .forceDetachRoot(from: holder) : .wait(.volumeDetached)
     }
 }
