@@ -9,6 +9,7 @@ public struct AWSClient: Sendable {
     public let ssm: SSMClient
     public let kms: KMSClient
     public let sts: STSClient
+    public let instanceConnect: InstanceConnectClient
     public let region: String
 
     public init(
@@ -37,5 +38,6 @@ public struct AWSClient: Sendable {
         ssm = SSMClient(client: service("ssm"))
         kms = KMSClient(client: service("kms"))
         sts = STSClient(client: service("sts"))
+        instanceConnect = InstanceConnectClient(client: service("ec2-instance-connect"))
     }
 }
