@@ -10,7 +10,9 @@ struct Keyrescue: AsyncParsableCommand {
         abstract: "Reset the SSH key of an EC2 instance whose private key is lost.",
         discussion: ExitStatus.table,
         version: KeyrescueVersion.current,
-        subcommands: [Reset.self, Plan.self, Runs.self, Status.self, Resume.self, Rollback.self, Cleanup.self])
+        subcommands: [
+            Reset.self, Plan.self, Diagnose.self, Runs.self, Status.self, Resume.self, Rollback.self, Cleanup.self,
+        ])
 }
 
 extension AsyncParsableCommand {

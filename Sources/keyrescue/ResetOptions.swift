@@ -1,4 +1,5 @@
 import ArgumentParser
+import RescueController
 
 struct ResetOptions: ParsableArguments {
     @Argument(help: "The instance to rescue (i-…).") var instanceID: String
@@ -27,11 +28,16 @@ struct ResetOptions: ParsableArguments {
     @Flag(help: "Accept the warnings without asking.") var yes = false
     @Flag(help: "One JSON event per line on stdout.") var json = false
     @Option(help: "The static keyrescue-agent to upload.") var agent: String?
+    @Option(help: "auto (SSM, then Instance Connect, then the swap), ssm, instance-connect or swap.")
+    var method: RescueMethod = .auto
+    @Option(name: .customLong("route-timeout"), help: "Seconds each door route (SSM, Instance Connect) may take.")
+    var routeTimeout: Int = 90
 
     func validate() throws {
         guard (publicKey == nil) != (generateKey == nil) else {
             throw ValidationError("give exactly one of --public-key FILE or --generate-key PATH")
         }
         guard ["none", "port", "ssh"].contains(verify) else { throw ValidationError("--verify is none, port or ssh") }
+        guard routeTimeout >= 10 else { throw ValidationError("--route-timeout is at least 10 seconds") }
     }
 }

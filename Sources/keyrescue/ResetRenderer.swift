@@ -58,6 +58,7 @@ enum ResetRenderer {
                 "snapshot": outcome.snapshotID ?? "", "verified": verified,
             ]
             if let downtime = outcome.downtimeSeconds { object["downtimeSeconds"] = Int(downtime) }
+            object["route"] = outcome.route.rawValue
             out.emitJSON(object)
             return
         }
@@ -68,6 +69,7 @@ enum ResetRenderer {
             """
 
             rescued \(outcome.instanceID) (run \(outcome.runID))
+              route:       \(outcome.route.rawValue)
               user:        \(check.user)
               address:     \(check.address)
               key:         \(outcome.keyFingerprint ?? "?")
