@@ -46,6 +46,9 @@ def test_a_debian_instance_has_no_door_and_plan_says_the_swap_is_chosen(ec2, res
     out = rescuer.run("plan", iid, "--public-key", f"{key}.pub")
     assert out.returncode == 0, out.stdout + out.stderr
     assert "route swap: chosen" in out.stdout
+    routes = rescuer.run("plan", iid, "--public-key", f"{key}.pub", "--json")
+    event = next(json.loads(l) for l in routes.stdout.splitlines() if l.startswith("{") and "\"routes\"" in l)
+    assert event["chosen"] == "swap" and set(event["routes"]) == {"ssm", "instanceConnect", "swap"}, event
     assert "route instance-connect: not open: the image (Debian) does not come with ec2-instance-connect" in out.stdout
 
 

@@ -8,6 +8,8 @@ public struct ResetFlow: Sendable {
         case finding(PlanFinding)
         case plan(RescuePlan)
         case note(String)
+        /// Every route's verdict and the chosen one (`--method` other than swap).
+        case routes(RouteReport)
         case summary(RescueOutcome, LoginCheck)
     }
 
@@ -100,8 +102,7 @@ public struct ResetFlow: Sendable {
     /// The door routes, when `--method` allows them; a dry run only judges them.
     func throughDoors(_ plan: RescuePlan) async throws -> DoorSequence.Result {
         guard let doors else { return .swap(triedDoors: false) }
-        let output = output
-        return try await doors.run(plan, dryRun: dryRun) { output(.note($0)) }
+        return try await doors.run(plan, dryRun: dryRun, output: output)
     }
 
     /// The login check with the new key and the summary, whichever route reset the key.

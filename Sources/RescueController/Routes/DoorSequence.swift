@@ -33,9 +33,11 @@ public struct DoorSequence: Sendable {
     }
 
     /// With `dryRun` (plan), only judges: no door is tried.
-    public func run(_ plan: RescuePlan, dryRun: Bool, note: @Sendable (String) -> Void) async throws -> Result {
+    public func run(_ plan: RescuePlan, dryRun: Bool, output: @Sendable (ResetFlow.Output) -> Void) async throws
+        -> Result
+    {
         let report = try await judge(plan)
-        for line in report.lines { note("route \(line)") }
+        output(.routes(report))
         if let refusal = RouteJudgement.refusal(report, method: method) { throw refusal }
         if dryRun { return .swap(triedDoors: false) }
         var tried = false
@@ -43,7 +45,7 @@ public struct DoorSequence: Sendable {
             tried = true
             switch try await attempt(route, plan) {
             case .done(let outcome): return .rescued(outcome, route)
-            case .fellThrough(let why): note("route \(route.rawValue) fell through: \(why)")
+            case .fellThrough(let why): output(.note("route \(route.rawValue) fell through: \(why)"))
             }
         }
         guard method.candidates.contains(.swap) else {

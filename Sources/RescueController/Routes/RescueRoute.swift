@@ -39,8 +39,11 @@ public struct RouteReport: Sendable, Codable, Equatable {
     public var ssm: RouteVerdict
     public var instanceConnect: RouteVerdict
     public var swap: RouteVerdict
-    /// The first open route the method allows, or nil when none is.
+    /// The first open route the method allows, or nil when none is. Not in the `routes` object:
+    /// `plan --json` and `diagnose --json` carry it beside it.
     public var chosen: RescueRoute?
+
+    enum CodingKeys: String, CodingKey { case ssm, instanceConnect, swap }
 
     public init(ssm: RouteVerdict, instanceConnect: RouteVerdict, swap: RouteVerdict, chosen: RescueRoute?) {
         self.ssm = ssm

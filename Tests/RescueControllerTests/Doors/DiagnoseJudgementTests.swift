@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 
 @testable import RescueController
@@ -112,6 +113,10 @@ import Testing
             #expect(json.contains(key), "missing \(key)")
         }
         #expect(report.human.contains("ssm: chosen: online SSM managed node"))
+        let routes =
+            try #require(
+                try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])["routes"] as? [String: Any]
+        #expect(Set(routes?.keys.map { $0 } ?? []) == ["ssm", "instanceConnect", "swap"])
     }
 
     @Test func cidrContainment() {
@@ -133,5 +138,19 @@ import Testing
         #expect(DoorsIAM.statements().last?.condition == nil)
         let all = Set(statements.flatMap(\.actions))
         #expect(all == Set(DoorsIAM.actions.values.flatMap { $0 }))
+    }
+
+    /// deploy/iam-policy.json grants each door statement as written here (until the generator makes it).
+    @Test func theDeployedPolicyHoldsTheDoorStatements() throws {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+            "../../../deploy/iam-policy.json")
+        let policy = try JSONSerialization.jsonObject(with: Data(contentsOf: url.standardizedFileURL)) as? [String: Any]
+        let statements = policy?["Statement"] as? [[String: Any]] ?? []
+        for door in DoorsIAM.statements() {
+            let deployed = statements.first { $0["Sid"] as? String == door.sid }
+            #expect(deployed?["Action"] as? [String] == door.actions, "\(door.sid)")
+            let resources = deployed?["Resource"] as? [String] ?? (deployed?["Resource"] as? String).map { [$0] }
+            #expect(resources == door.resources, "\(door.sid)")
+        }
     }
 }
