@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+import time
+import urllib.request
+from pathlib import Path
 
-from conftest import describe, image, launch, wait_state
+import pytest
+
+from conftest import describe, image, launch, ssh_ok, ssh_port, wait_state
 
 
 def open_port_22(ec2, iid: str, name: str) -> None:
@@ -113,3 +118,97 @@ def test_a_debian_instance_is_rescued_by_the_swap_and_the_summary_says_so(ec2, c
     summary = next(e for e in events if e.get("event") == "summary")
     assert summary["route"] == "swap"
     assert summary["snapshot"].startswith("snap-")
+
+
+# The door rescues below need the local cloud's SSM and Instance Connect (lc-doors).
+CORE = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+TRUST = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                                                 "Action": "sts:AssumeRole"}]}
+
+
+def boto(cloud: str, service: str):
+    import boto3
+    return boto3.client(service, endpoint_url=cloud, region_name="us-east-1",
+                        aws_access_key_id="AKIDE2ETEST", aws_secret_access_key="secret")
+
+
+def al2023(cloud: str) -> str:
+    name = "/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64"
+    return boto(cloud, "ssm").get_parameter(Name=name)["Parameter"]["Value"]
+
+
+def launch_al2023(ec2, cloud: str, tmp_path, managed: bool) -> str:
+    extra = {}
+    if managed:
+        iam, name = boto(cloud, "iam"), f"ssm-{tmp_path.name}"[:60]
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(TRUST))
+        iam.attach_role_policy(RoleName=name, PolicyArn=CORE)
+        iam.create_instance_profile(InstanceProfileName=name)
+        iam.add_role_to_instance_profile(InstanceProfileName=name, RoleName=name)
+        extra["IamInstanceProfile"] = {"Name": name}
+    iid = ec2.run_instances(ImageId=al2023(cloud), InstanceType="t3.micro", MinCount=1, MaxCount=1, **extra)["Instances"][0]["InstanceId"]
+    wait_state(ec2, iid, "running")
+    if managed:
+        ssm, deadline = boto(cloud, "ssm"), time.monotonic() + 60
+        while not boto_online(ssm, iid):
+            assert time.monotonic() < deadline, f"{iid} never came Online in SSM"
+            time.sleep(1)
+    return iid
+
+
+def boto_online(ssm, iid: str) -> bool:
+    listed = ssm.describe_instance_information(Filters=[{"Key": "InstanceIds", "Values": [iid]}])["InstanceInformationList"]
+    return any(i["PingStatus"] == "Online" for i in listed)
+
+
+def stops(cloud: str, iid: str) -> list[str]:
+    log = json.load(urllib.request.urlopen(f"{cloud}/_localcloud/transitions"))
+    return [t["state"] for t in log if t["instance_id"] == iid and t["state"] in ("stopping", "stopped")]
+
+
+def door_rescue(rescuer, cloud: str, iid: str, tmp_path, *extra: str) -> dict:
+    port = ssh_port(cloud, iid)
+    key = tmp_path / "new"
+    out = rescuer.run("reset", iid, "--generate-key", str(key), "--json", "--verify", "ssh",
+                      "--ssh-option=-oHostName=127.0.0.1", f"--ssh-option=-oPort={port}", *extra)
+    assert out.returncode == 0, out.stdout + out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    summary = next(e for e in events if e.get("event") == "summary")
+    assert ssh_ok(port, key, user="ec2-user")
+    return {"summary": summary, "events": events, "stderr": out.stderr}
+
+
+def test_an_ssm_managed_instance_is_rescued_through_ssm_without_a_stop(ec2, cloud, rescuer, tmp_path):
+    iid = launch_al2023(ec2, cloud, tmp_path, managed=True)
+    result = door_rescue(rescuer, cloud, iid, tmp_path)
+    summary = result["summary"]
+    assert summary["route"] == "ssm" and summary["downtimeSeconds"] == 0, summary
+    assert summary["snapshot"] == "" and "logged in with the new key" in summary["verified"], summary
+    assert stops(cloud, iid) == []
+    assert describe(ec2, iid)["State"]["Name"] == "running"
+
+
+# On AWS, AL2023's ec2-user has passwordless sudo; the local cloud's AL2023 seed has no sudo yet.
+NO_SUDO = pytest.mark.xfail(reason="the local cloud's AL2023 seed has no sudo (lc-doors seed)", strict=True)
+
+
+@NO_SUDO
+def test_an_instance_without_a_profile_is_rescued_through_instance_connect(ec2, cloud, rescuer, tmp_path):
+    iid = launch_al2023(ec2, cloud, tmp_path, managed=False)
+    result = door_rescue(rescuer, cloud, iid, tmp_path)
+    assert result["summary"]["route"] == "instance-connect", result["summary"]
+    assert result["summary"]["downtimeSeconds"] == 0
+    assert stops(cloud, iid) == []
+    assert not list(Path("/tmp").glob(f"keyrescue-ic-*/throwaway")), "the throwaway key is deleted"
+
+
+def test_a_stalled_ssm_command_is_cancelled_and_instance_connect_follows(ec2, cloud, rescuer, tmp_path):
+    iid = launch_al2023(ec2, cloud, tmp_path, managed=True)
+    spec = {"action": "SendCommand", "kind": "stall"}
+    urllib.request.urlopen(urllib.request.Request(f"{cloud}/_localcloud/faults", method="POST", data=json.dumps(spec).encode()))
+    result = door_rescue(rescuer, cloud, iid, tmp_path, "--route-timeout", "15", "--yes")
+    notes = [e.get("message", "") for e in result["events"] if e.get("event") == "note"]
+    assert any("route ssm fell through" in n and "cancelled" in n for n in notes), notes
+    # The next route takes over: Instance Connect where it works, else the swap.
+    assert result["summary"]["route"] in ("instance-connect", "swap"), result["summary"]
+    assert any("route instance-connect" in n for n in notes) or result["summary"]["route"] == "instance-connect", notes

@@ -23,18 +23,24 @@ public enum DoorAgentScript {
     }
 
     /// Unpack, check and run; `fetch` is the command that leaves `keyrescue-agent.xz` in the working directory.
-    static func lines(fetch: [String], agentSHA256: String, keys: RescuePlan.Keys, sudo: Bool) -> [String] {
+    static func lines(fetch: [String], agentSHA256: String, keys: RescuePlan.Keys, sudo: Bool, unpack: Bool = true)
+        -> [String]
+    {
         [
             "set -u", "work=$(mktemp -d /tmp/keyrescue.XXXXXX) && cd \"$work\" || exit \(fetchFailed)",
             "trap 'cd /; rm -rf \"$work\"' EXIT",
-        ] + fetch + [
-            "if command -v xz >/dev/null; then xz -d -c keyrescue-agent.xz > keyrescue-agent || exit \(cannotUnpack)",
-            "elif command -v python3 >/dev/null; then python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], \"wb\"))' keyrescue-agent.xz keyrescue-agent || exit \(cannotUnpack)",
-            "else echo 'keyrescue: neither xz nor python3 to unpack the agent' >&2; exit \(cannotUnpack); fi",
-            "echo \(quote(agentSHA256 + "  keyrescue-agent")) | sha256sum -c - >/dev/null 2>&1 || { echo 'keyrescue: the agent does not match its SHA-256' >&2; exit \(checksumMismatch); }",
+        ] + fetch + (unpack ? unpackLines : []) + [
+            // --status, not a redirection to /dev/null: the check must not depend on anything but sha256sum.
+            "echo \(quote(agentSHA256 + "  keyrescue-agent")) | sha256sum -c --status - || { echo \"keyrescue: the agent does not match its SHA-256 ($(wc -c < keyrescue-agent) bytes arrived)\" >&2; exit \(checksumMismatch); }",
             "chmod 700 keyrescue-agent", inject(keys, sudo: sudo),
         ]
     }
+
+    static let unpackLines = [
+        "if command -v xz >/dev/null; then xz -d -c keyrescue-agent.xz > keyrescue-agent || exit \(cannotUnpack)",
+        "elif command -v python3 >/dev/null; then python3 -c 'import lzma, shutil, sys; shutil.copyfileobj(lzma.open(sys.argv[1]), open(sys.argv[2], \"wb\"))' keyrescue-agent.xz keyrescue-agent || exit \(cannotUnpack)",
+        "else echo 'keyrescue: neither xz nor python3 to unpack the agent' >&2; exit \(cannotUnpack); fi",
+    ]
 
     /// SSM: the agent comes from a presigned GET URL (curl, else python3).
     public static func ssmCommands(agentURL: URL, agentSHA256: String, keys: RescuePlan.Keys) -> [String] {
@@ -44,10 +50,12 @@ public enum DoorAgentScript {
         return lines(fetch: [fetch], agentSHA256: agentSHA256, keys: keys, sudo: false)
     }
 
-    /// Instance Connect: the agent arrives on stdin of the ssh session, so no S3 is needed.
+    /// Instance Connect: the agent arrives uncompressed on stdin of the ssh session (no S3, and
+    /// nothing to unpack: the login user's PATH may have neither xz nor python3).
     public static func sshScript(agentSHA256: String, keys: RescuePlan.Keys) -> String {
         lines(
-            fetch: ["cat > keyrescue-agent.xz || exit \(fetchFailed)"], agentSHA256: agentSHA256, keys: keys, sudo: true
+            fetch: ["cat > keyrescue-agent || exit \(fetchFailed)"], agentSHA256: agentSHA256, keys: keys, sudo: true,
+            unpack: false
         )
         .joined(separator: "\n")
     }

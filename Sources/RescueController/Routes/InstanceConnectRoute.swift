@@ -3,7 +3,7 @@ import Foundation
 import Subprocess
 
 /// The Instance Connect door: a throwaway ed25519 key made here is pushed with SendSSHPublicKey
-/// for the login user (sshd accepts it for 60 s), one ssh session receives the compressed agent
+/// for the login user (sshd accepts it for 60 s), one ssh session receives the agent
 /// on stdin and runs it with `sudo -n … --root /`, and the throwaway key is deleted. No S3.
 public struct InstanceConnectRoute: Sendable {
     public struct Session: Sendable, Equatable {
@@ -19,8 +19,8 @@ public struct InstanceConnectRoute: Sendable {
 
     /// SendSSHPublicKey.
     public var push: @Sendable (_ instanceID: String, _ user: String, _ publicKey: String) async throws -> Void
-    /// Runs ssh with these arguments, `input` on its stdin, for at most `seconds`.
-    public var ssh: @Sendable (_ arguments: [String], _ input: [UInt8], _ seconds: Int) async throws -> Session
+    /// Runs ssh with these arguments, the file at `inputPath` on its stdin, for at most `seconds`.
+    public var ssh: @Sendable (_ arguments: [String], _ inputPath: String, _ seconds: Int) async throws -> Session
     public var user: String
     public var address: String
     /// Every `--ssh-option`, as for the login check.
@@ -29,7 +29,7 @@ public struct InstanceConnectRoute: Sendable {
 
     public init(
         push: @escaping @Sendable (String, String, String) async throws -> Void,
-        ssh: @escaping @Sendable ([String], [UInt8], Int) async throws -> Session = InstanceConnectRoute.runSSH,
+        ssh: @escaping @Sendable ([String], String, Int) async throws -> Session = InstanceConnectRoute.runSSH,
         user: String, address: String, sshOptions: [String], timeoutSeconds: Int
     ) {
         self.push = push
@@ -45,17 +45,13 @@ public struct InstanceConnectRoute: Sendable {
         // The throwaway key lives only for this attempt (and expires at AWS after 60 s anyway).
         defer { try? FileManager.default.removeItem(at: directory) }
         let pair: KeyGenerator.Pair
-        let agent: [UInt8]
         do {
             try FileManager.default.createDirectory(
                 at: directory, withIntermediateDirectories: false, attributes: [.posixPermissions: 0o700])
             pair = try KeyGenerator.generate(
                 at: directory.appendingPathComponent("throwaway").path, comment: "keyrescue-\(plan.runID)-throwaway")
-            agent = [UInt8](
-                try AgentDelivery.compressedAgent(
-                    agentPath: plan.delivery.agentPath, agentSHA256: plan.delivery.agentSHA256, codec: XZCommand()))
         } catch {
-            return .fellThrough("cannot prepare the throwaway key or the agent: \(error)")
+            return .fellThrough("cannot make the throwaway key: \(error)")
         }
         do {
             try await push(plan.target.instanceID, user, pair.publicLine)
@@ -65,11 +61,12 @@ public struct InstanceConnectRoute: Sendable {
             return .fellThrough("SendSSHPublicKey failed: \(error.code): \(error.message)")
         }
         let script = DoorAgentScript.sshScript(agentSHA256: plan.delivery.agentSHA256, keys: plan.keys)
-        let session = try await ssh(arguments(privateKey: pair.privatePath, script: script), agent, timeoutSeconds)
+        let session = try await ssh(
+            arguments(privateKey: pair.privatePath, script: script), plan.delivery.agentPath, timeoutSeconds)
         if let ended = DoorAgentScript.attempt(fromOutput: session.output, plan: plan, route: .instanceConnect) {
             return ended
         }
-        let last = session.error.split(whereSeparator: \.isNewline).last.map(String.init) ?? "no output"
+        let last = session.error.split(whereSeparator: \.isNewline).suffix(3).joined(separator: " | ")
         return .fellThrough("the ssh session as \(user)@\(address) ended \(session.exitCode) without a report: \(last)")
     }
 
@@ -83,11 +80,13 @@ public struct InstanceConnectRoute: Sendable {
         ]
     }
 
-    /// `timeout SECONDS ssh …` with the agent on stdin.
-    public static func runSSH(_ arguments: [String], _ input: [UInt8], _ seconds: Int) async throws -> Session {
+    /// `timeout SECONDS ssh …` with the agent file on stdin (a shell redirection: the whole file,
+    /// however large, without holding it here).
+    public static func runSSH(_ arguments: [String], _ inputPath: String, _ seconds: Int) async throws -> Session {
+        let redirect = #"f=$1; t=$2; shift 2; exec /usr/bin/timeout "$t" /usr/bin/ssh "$@" < "$f""#
         let run = try await Subprocess.run(
-            .path("/usr/bin/timeout"), arguments: Arguments(["\(seconds)", "/usr/bin/ssh"] + arguments),
-            input: .array(input),
+            .path("/bin/sh"), arguments: Arguments(["-c", redirect, "sh", inputPath, "\(seconds)"] + arguments),
+            input: .none,
             output: .string(limit: 1 << 20), error: .string(limit: 65536))
         let code: Int32 =
             switch run.terminationStatus {

@@ -20,6 +20,9 @@ public struct SSMRoute: Sendable {
     /// `--route-timeout`: the whole route, from SendCommand to the report.
     public var timeoutSeconds: Int
     public var pollSeconds: Double = 2
+    /// The command's own execution timeout is longer than the route's, so keyrescue's
+    /// CancelCommand, not SSM's TimedOut, ends a command that hangs.
+    static let commandGrace = 60
     public var sleep: @Sendable (Double) async throws -> Void = { try await Task.sleep(for: .seconds($0)) }
     public var now: @Sendable () -> Date = { Date() }
 
@@ -39,7 +42,7 @@ public struct SSMRoute: Sendable {
             let commands = DoorAgentScript.ssmCommands(
                 agentURL: url, agentSHA256: plan.delivery.agentSHA256, keys: plan.keys)
             commandID = try await ssm.runShellScript(
-                instanceId: instance, commands: commands, timeoutSeconds: timeoutSeconds,
+                instanceId: instance, commands: commands, timeoutSeconds: timeoutSeconds + Self.commandGrace,
                 comment: "keyrescue \(plan.runID)")
         } catch let error as AWSError where error.isAccessDenied {
             return .fellThrough("not open (permission \(error.service):\(error.action) missing)")

@@ -67,7 +67,7 @@ import Testing
         }
         #expect(outcome.route == .ssm && outcome.downtimeSeconds == 0 && outcome.snapshotID == nil)
         #expect(outcome.hostKeys == ["ssh-ed25519 AAAA"] && outcome.keyFingerprint == "SHA256:new")
-        #expect(ssm.all == ["send i-1 90", "get", "get"])
+        #expect(ssm.all == ["send i-1 150", "get", "get"])
     }
 
     @Test func aStalledCommandIsCancelledAndFallsThrough() async throws {
