@@ -11,7 +11,7 @@ struct Keyrescue: AsyncParsableCommand {
         discussion: ExitStatus.table,
         version: KeyrescueVersion.current,
         subcommands: [
-            Reset.self, Plan.self, Runs.self, Status.self, Resume.self, Rollback.self, Cleanup.self,
+            Reset.self, Plan.self, Diagnose.self, Runs.self, Status.self, Resume.self, Rollback.self, Cleanup.self,
             IAMPolicyCommand.self,
         ])
 }

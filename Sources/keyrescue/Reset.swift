@@ -47,7 +47,9 @@ struct ResetCommand {
                     outcome, plan: plan, ec2: client.ec2, knownHostsDirectory: journal.directory,
                     events: { out.handle($0) })
             })
-        let flow = ResetFlow(stages: stages, dryRun: options.dryRun, acceptWarnings: options.yes) {
+        let flow = ResetFlow(
+            stages: stages, dryRun: options.dryRun, acceptWarnings: options.yes, doors: doorSequence(client)
+        ) {
             ResetRenderer.render($0, out)
         }
         try await flow.run()

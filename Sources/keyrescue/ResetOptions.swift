@@ -38,6 +38,10 @@ struct ResetOptions: ParsableArguments {
     @Flag(help: "Accept the warnings without asking.") var yes = false
     @Flag(help: "One JSON event per line on stdout.") var json = false
     @Option(help: "The static keyrescue-agent to upload.") var agent: String?
+    @Option(help: "auto (SSM, then Instance Connect, then the swap), ssm, instance-connect or swap.")
+    var method: RescueMethod = .auto
+    @Option(name: .customLong("route-timeout"), help: "Seconds each door route (SSM, Instance Connect) may take.")
+    var routeTimeout: Int = 90
 
     func validate() throws {
         guard (publicKey == nil) != (generateKey == nil) else {
@@ -45,5 +49,6 @@ struct ResetOptions: ParsableArguments {
         }
         guard ["none", "port", "ssh"].contains(verify) else { throw ValidationError("--verify is none, port or ssh") }
         do { _ = try UserTags.parse(tags) } catch { throw ValidationError("\(error)") }
+        guard routeTimeout >= 10 else { throw ValidationError("--route-timeout is at least 10 seconds") }
     }
 }

@@ -10,7 +10,19 @@ enum ResetRenderer {
         case .note(let line):
             if out.mode == .json { out.emitJSON(["event": "note", "message": line]) } else { say(line) }
         case .summary(let outcome, let check): summary(outcome, check, out)
+        case .routes(let report): render(report, out)
         }
+    }
+
+    /// The same `routes` and `chosen` as `diagnose --json`.
+    static func render(_ report: RouteReport, _ out: ProgressRenderer) {
+        guard out.mode == .json else {
+            for line in report.lines { say("route \(line)") }
+            return
+        }
+        let data = (try? JSONEncoder().encode(report)) ?? Data()
+        let routes = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+        out.emitJSON(["event": "routes", "routes": routes, "chosen": report.chosen?.rawValue ?? NSNull()])
     }
 
     static func render(_ finding: PlanFinding, _ out: ProgressRenderer) {
@@ -68,6 +80,7 @@ enum ResetRenderer {
                 "snapshot": outcome.snapshotID ?? "", "verified": verified,
             ]
             if let downtime = outcome.downtimeSeconds { object["downtimeSeconds"] = Int(downtime) }
+            object["route"] = outcome.route.rawValue
             out.emitJSON(object)
             return
         }
@@ -78,6 +91,7 @@ enum ResetRenderer {
             """
 
             rescued \(outcome.instanceID) (run \(outcome.runID))
+              route:       \(outcome.route.rawValue)
               user:        \(check.user)
               address:     \(check.address)
               key:         \(outcome.keyFingerprint ?? "?")

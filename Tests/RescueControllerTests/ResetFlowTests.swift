@@ -67,6 +67,7 @@ import Testing
             case .finding(let f): log.add("show \(f.code)")
             case .plan: log.add("show plan")
             case .note(let line): log.add("note \(line.prefix(7))")
+            case .routes: log.add("show routes")
             case .summary(let outcome, _): log.add("summary \(outcome.address ?? "nil")")
             }
         }

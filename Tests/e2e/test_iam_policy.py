@@ -27,6 +27,13 @@ CONDITIONAL = {
     "ec2:DeleteSnapshot": "only with --delete-snapshot",
     "ec2:GetConsoleOutput": "only when the report is late (console fallback)",
     "s3:ListBucket": "only `keyrescue cleanup` (S3 leftovers of old runs)",
+    "ec2:DescribeKeyPairs": "only `keyrescue diagnose`",
+    "ec2:DescribeNetworkAcls": "only `keyrescue diagnose`",
+    "ec2:DescribeInstanceStatus": "only `keyrescue diagnose`",
+    "ssm:SendCommand": "only when the SSM route is open (an Online managed node)",
+    "ssm:GetCommandInvocation": "only when the SSM route is open",
+    "ssm:CancelCommand": "only when an SSM command does not finish in --route-timeout",
+    "ec2-instance-connect:SendSSHPublicKey": "only when the Instance Connect route is open",
 }
 
 

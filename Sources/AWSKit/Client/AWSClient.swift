@@ -10,6 +10,7 @@ public struct AWSClient: Sendable {
     public let kms: KMSClient
     public let sts: STSClient
     public let autoScaling: AutoScalingClient
+    public let instanceConnect: InstanceConnectClient
     public let region: String
 
     public init(
@@ -39,5 +40,6 @@ public struct AWSClient: Sendable {
         kms = KMSClient(client: service("kms"))
         sts = STSClient(client: service("sts"))
         autoScaling = AutoScalingClient(client: service("autoscaling"))
+        instanceConnect = InstanceConnectClient(client: service("ec2-instance-connect"))
     }
 }

@@ -39,4 +39,6 @@ public struct RescueOutcome: Sendable, Equatable {
     public var downtimeSeconds: Double?
     public var finalState: String
     public var warnings: [String]
+    /// Which route reset the key; door routes have no downtime (`downtimeSeconds` 0).
+    public var route: RescueRoute = .swap
 }

@@ -13,6 +13,9 @@ extension IAMPolicy {
                     "ec2:DescribeInstanceTypeOfferings", "ec2:DescribeInstanceTypes", "ec2:GetConsoleOutput",
                     "kms:DescribeKey",
                     "sts:DecodeAuthorizationMessage",
+                    // keyrescue diagnose and the door routes' judgement (the target's image, key pair,
+                    // network ACLs and status checks).
+                    "ec2:DescribeImages", "ec2:DescribeKeyPairs", "ec2:DescribeNetworkAcls", "ec2:DescribeInstanceStatus",
                 ], on: ["*"]),
             Statement(
                 "FindTheRescueHostImage", ["ssm:GetParameter"],

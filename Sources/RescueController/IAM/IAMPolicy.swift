@@ -44,7 +44,7 @@ public enum IAMPolicy {
     }
 
     /// Every group of statements, in the document's order.
-    public static let groups: [@Sendable (Options) -> [Statement]] = [reads, surgery, s3, kms, autoScaling]
+    public static let groups: [@Sendable (Options) -> [Statement]] = [reads, surgery, s3, kms, autoScaling, doors]
 
     public static func statements(for options: Options) -> [Statement] { groups.flatMap { $0(options) } }
 

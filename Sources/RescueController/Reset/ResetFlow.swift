@@ -8,6 +8,8 @@ public struct ResetFlow: Sendable {
         case finding(PlanFinding)
         case plan(RescuePlan)
         case note(String)
+        /// Every route's verdict and the chosen one (`--method` other than swap).
+        case routes(RouteReport)
         case summary(RescueOutcome, LoginCheck)
     }
 
@@ -46,9 +48,15 @@ public struct ResetFlow: Sendable {
     /// `--yes`: accept the warnings without asking.
     public var acceptWarnings: Bool
     public var output: @Sendable (Output) -> Void
+    /// The door routes tried before the swap (`--method`); nil: the swap alone, as before.
+    public var doors: DoorSequence?
 
-    public init(stages: Stages, dryRun: Bool, acceptWarnings: Bool, output: @escaping @Sendable (Output) -> Void) {
+    public init(
+        stages: Stages, dryRun: Bool, acceptWarnings: Bool, doors: DoorSequence? = nil,
+        output: @escaping @Sendable (Output) -> Void
+    ) {
         self.stages = stages
+        self.doors = doors
         self.dryRun = dryRun
         self.acceptWarnings = acceptWarnings
         self.output = output
@@ -68,11 +76,19 @@ public struct ResetFlow: Sendable {
         let denied = try await stages.probePermissions(plan)
         if dryRun { output(.plan(plan)) }
         guard denied.isEmpty else { throw ControllerError.permissionsMissing(denied) }
+        let triedDoors: Bool
+        switch try await throughDoors(plan) {
+        case .rescued(let outcome, _):
+            try await finish(outcome, plan)
+            return
+        case .swap(let tried): triedDoors = tried
+        }
         if dryRun {
             output(.note("dry run: the rescue could go ahead; nothing was changed"))
             return
         }
-        if !result.warnings.isEmpty, !acceptWarnings {
+        // Falling through from a door to the swap stops the instance: that is asked, unless --yes.
+        if !result.warnings.isEmpty || triedDoors, !acceptWarnings {
             switch await stages.confirm(result.warnings) {
             case .yes: break
             case .no: throw ControllerError.notConfirmed(warnings: result.warnings.count, asked: true)
@@ -80,7 +96,18 @@ public struct ResetFlow: Sendable {
             }
         }
         output(.note("run \(plan.runID): rescuing \(plan.target.instanceID)"))
-        var outcome = try await stages.execute(plan)
+        try await finish(try await stages.execute(plan), plan)
+    }
+
+    /// The door routes, when `--method` allows them; a dry run only judges them.
+    func throughDoors(_ plan: RescuePlan) async throws -> DoorSequence.Result {
+        guard let doors else { return .swap(triedDoors: false) }
+        return try await doors.run(plan, dryRun: dryRun, output: output)
+    }
+
+    /// The login check with the new key and the summary, whichever route reset the key.
+    func finish(_ rescued: RescueOutcome, _ plan: RescuePlan) async throws {
+        var outcome = rescued
         let check = await stages.checkLogin(outcome, plan)
         outcome.address = check.address
         output(.summary(outcome, check))
