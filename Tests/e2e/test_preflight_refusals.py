@@ -125,5 +125,16 @@ def test_an_organisation_tag_rule_is_named_and_met_with_tag(ec2, cloud, rescuer,
         allowed = rescuer.run("plan", iid, "--generate-key", str(tmp_path / "a"), "--tag", "CostCenter=42")
         assert allowed.returncode == 0, allowed.stdout + allowed.stderr
         assert "tags on everything created: CostCenter=42" in allowed.stdout
+        # The whole rescue under the same rule for every resource type it creates: each creating call
+        # is refused unless it carries the tag, so passing means everything was tagged at creation.
+        for action in ("CreateSnapshot", "CreateSecurityGroup"):
+            post(cloud, "faults", {"action": action, "kind": "deny-untagged", "tag": "CostCenter", "count": 20})
+        done = rescuer.run("reset", iid, "--generate-key", str(tmp_path / "r"), "--tag", "CostCenter=42", "--yes",
+                           "--verify", "none")
+        assert done.returncode == 0, done.stdout + done.stderr
+        tagged = {"Name": "tag:CostCenter", "Values": ["42"]}
+        assert ec2.describe_snapshots(OwnerIds=["self"], Filters=[tagged])["Snapshots"]
+        hosts = [i for r in ec2.describe_instances(Filters=[tagged])["Reservations"] for i in r["Instances"]]
+        assert hosts and all(i["InstanceId"] != iid for i in hosts)
     finally:
         urllib.request.urlopen(urllib.request.Request(f"{cloud}/_localcloud/faults", method="DELETE"))

@@ -221,8 +221,10 @@ public final class RescueEngine: Sendable {
         }
     }
 
+    /// The tags of everything a run creates: the run's own, and the user's `--tag`s (an organisation's
+    /// policy may require them on every resource, DryRun probes included).
     func runTags(_ record: RunRecord, name: String) -> [Tag] {
-        [Tag(RunTags.run, record.runID), Tag("Name", name)]
+        [Tag(RunTags.run, record.runID), Tag("Name", name)] + record.plan.tags
     }
 
     func mirrorTags(_ record: RunRecord) async throws {
