@@ -1,7 +1,7 @@
 #if canImport(FoundationEssentials)
-import FoundationEssentials
+    import FoundationEssentials
 #else
-import Foundation
+    import Foundation
 #endif
 
 /// The report as one console line, `KEYRESCUE-REPORT v1 <base64 of the JSON>`, so the controller

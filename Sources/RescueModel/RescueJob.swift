@@ -32,7 +32,8 @@ public struct RescueJob: Codable, Equatable, Sendable {
         public init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
             let defaults = Options()
-            volumeWaitSeconds = try c.decodeIfPresent(Int.self, forKey: .volumeWaitSeconds) ?? defaults.volumeWaitSeconds
+            volumeWaitSeconds =
+                try c.decodeIfPresent(Int.self, forKey: .volumeWaitSeconds) ?? defaults.volumeWaitSeconds
             backup = try c.decodeIfPresent(Bool.self, forKey: .backup) ?? defaults.backup
         }
     }

@@ -24,8 +24,10 @@ struct SourceOptions: ParsableArguments {
     @Option(help: "Seconds to wait for --volume-id to appear.") var wait: Int = 0
 
     func source() throws -> TargetSource {
-        let given = [device.map(TargetSource.device), image.map(TargetSource.image), root.map(TargetSource.root),
-                     volumeID.map { TargetSource.volumeID($0, waitSeconds: wait) }].compactMap { $0 }
+        let given = [
+            device.map(TargetSource.device), image.map(TargetSource.image), root.map(TargetSource.root),
+            volumeID.map { TargetSource.volumeID($0, waitSeconds: wait) },
+        ].compactMap { $0 }
         guard given.count == 1, let source = given.first else {
             throw ValidationError("give exactly one of --device, --image, --root, --volume-id")
         }
@@ -36,11 +38,16 @@ struct SourceOptions: ParsableArguments {
 struct Inject: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Add a public key to the login user's authorized_keys.")
     @OptionGroup var source: SourceOptions
-    @Option(name: .customLong("public-key"), help: "File holding the OpenSSH public key line.") var publicKeyFile: String?
-    @Option(name: .customLong("public-key-text"), help: "The OpenSSH public key line itself (a value starting with - needs the --public-key-text=… form).") var publicKeyText: String?
+    @Option(name: .customLong("public-key"), help: "File holding the OpenSSH public key line.") var publicKeyFile:
+        String?
+    @Option(
+        name: .customLong("public-key-text"),
+        help: "The OpenSSH public key line itself (a value starting with - needs the --public-key-text=… form).")
+    var publicKeyText: String?
     @Option(help: "The login user (default: worked out from the disk's own files).") var user: String?
     @Flag(help: "Keep only the new key in authorized_keys.") var replace = false
-    @Flag(name: .customLong("dry-run"), help: "Mount read-only, change nothing, say what would be done.") var dryRun = false
+    @Flag(name: .customLong("dry-run"), help: "Mount read-only, change nothing, say what would be done.") var dryRun =
+        false
     @Flag(help: "Print the report as one JSON document on stdout.") var json = false
 
     func run() throws {
@@ -58,7 +65,8 @@ struct Inject: ParsableCommand {
 }
 
 struct Probe: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Read-only: find the root, the distro and the user; change nothing.")
+    static let configuration = CommandConfiguration(
+        abstract: "Read-only: find the root, the distro and the user; change nothing.")
     @OptionGroup var source: SourceOptions
     @Option(help: "The login user to check.") var user: String?
     @Flag(help: "Print the report as one JSON document on stdout.") var json = false

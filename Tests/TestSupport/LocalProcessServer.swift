@@ -16,10 +16,17 @@ public final class LocalProcessServer: @unchecked Sendable {
 
     /// Starts `executable arguments…` with `environment` added, waits (≤ `timeout` s) for a line
     /// matching `portPattern` (one capture group: the port) on stdout/stderr.
-    public init(executable: String, arguments: [String], environment: [String: String] = [:], portPattern: String, timeout: Double = 30) throws {
-        let log = FileManager.default.temporaryDirectory.appendingPathComponent("keyrescue-server-\(UUID().uuidString).log").path
+    public init(
+        executable: String, arguments: [String], environment: [String: String] = [:], portPattern: String,
+        timeout: Double = 30
+    ) throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "keyrescue-server-\(UUID().uuidString).log"
+        ).path
         FileManager.default.createFile(atPath: log, contents: nil)
-        guard let handle = FileHandle(forWritingAtPath: log) else { throw StartError(description: "cannot create \(log)") }
+        guard let handle = FileHandle(forWritingAtPath: log) else {
+            throw StartError(description: "cannot create \(log)")
+        }
         defer { try? handle.close() }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
@@ -38,7 +45,8 @@ public final class LocalProcessServer: @unchecked Sendable {
         while found == nil, Date() < deadline, process.isRunning {
             let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
             if let match = regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
-               let range = Range(match.range(at: 1), in: text) {
+                let range = Range(match.range(at: 1), in: text)
+            {
                 found = Int(text[range])
             } else {
                 usleep(50_000)
@@ -49,7 +57,8 @@ public final class LocalProcessServer: @unchecked Sendable {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
             try? FileManager.default.removeItem(atPath: log)
-            throw StartError(description: "\(executable) did not announce a port within \(Int(timeout)) s; its output:\n\(text)")
+            throw StartError(
+                description: "\(executable) did not announce a port within \(Int(timeout)) s; its output:\n\(text)")
         }
         self.port = found
     }
@@ -72,10 +81,13 @@ public final class LocalProcessServer: @unchecked Sendable {
 
 /// The scripted HTTP server of the retry tests (`scripted_server.py`, beside this file).
 public enum ScriptedServer {
-    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("scripted_server.py").path
+    public static let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "scripted_server.py"
+    ).path
 
     /// Steps: `throttle`, `503`, `reset`, `ok` (see the script); success after the last.
     public static func start(_ steps: [String]) throws -> LocalProcessServer {
-        try LocalProcessServer(executable: "python3", arguments: [script, steps.joined(separator: ",")], portPattern: #"PORT (\d+)"#)
+        try LocalProcessServer(
+            executable: "python3", arguments: [script, steps.joined(separator: ",")], portPattern: #"PORT (\d+)"#)
     }
 }

@@ -20,7 +20,8 @@ public final class MotoServer: Sendable {
 
     /// Any key works while signature checking is off.
     public static let anyCredentials = StaticCredentialProvider(
-        Credentials(accessKeyId: "AKIAMOTOTESTING00000", secretAccessKey: "moto-testing-secret"), source: "the moto fixture")
+        Credentials(accessKeyId: "AKIAMOTOTESTING00000", secretAccessKey: "moto-testing-secret"),
+        source: "the moto fixture")
 
     /// True when `moto_server` is on PATH (scripts/setup installs it).
     public static var isInstalled: Bool {
@@ -32,9 +33,11 @@ public final class MotoServer: Sendable {
     private init(server: LocalProcessServer) { self.server = server }
 
     public static func start() throws -> MotoServer {
-        MotoServer(server: try LocalProcessServer(
-            executable: "moto_server", arguments: ["-H", "127.0.0.1", "-p", "0"],
-            environment: ["MOTO_ALLOW_NONEXISTENT_REGION": "true"], portPattern: #"Running on http://127\.0\.0\.1:(\d+)"#))
+        MotoServer(
+            server: try LocalProcessServer(
+                executable: "moto_server", arguments: ["-H", "127.0.0.1", "-p", "0"],
+                environment: ["MOTO_ALLOW_NONEXISTENT_REGION": "true"],
+                portPattern: #"Running on http://127\.0\.0\.1:(\d+)"#))
     }
 
     public func stop() { server.stop() }
@@ -54,7 +57,9 @@ public final class MotoServer: Sendable {
             """
         let output = try Self.run("python3", ["-c", script, endpoint.absoluteString, userName])
         let lines = output.split(separator: "\n").map(String.init)
-        guard lines.count >= 2 else { throw LocalProcessServer.StartError(description: "moto IAM setup printed: \(output)") }
+        guard lines.count >= 2 else {
+            throw LocalProcessServer.StartError(description: "moto IAM setup printed: \(output)")
+        }
         return Credentials(accessKeyId: lines[0], secretAccessKey: lines[1])
     }
 
@@ -71,7 +76,8 @@ public final class MotoServer: Sendable {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0 else {
-            throw LocalProcessServer.StartError(description: "\(executable) failed (\(process.terminationStatus)): \(text)")
+            throw LocalProcessServer.StartError(
+                description: "\(executable) failed (\(process.terminationStatus)): \(text)")
         }
         return text
     }

@@ -85,9 +85,21 @@ def killed(ec2, rescuer, tmp_path, step: str, when: str):
     return killed_run(ec2, rescuer, tmp_path, step) if when == "after" else killed_mid_wait(ec2, rescuer, tmp_path, step)
 
 
-# A kill while waiting for the target to stop: the rescue host is launched (and ready) by then; resume
-# describes it rather than sending RunInstances again (issue 12).
-RESUME_CASES = [(s, "after") for s in STEPS] + [(s, "mid-wait") for s in WAITS]
+# Which kills are tried here. Tests/RescueControllerTests/Engine/EngineCrashTests crash the engine
+# at every checkpoint (each step boundary, after each cloud change before its journal line, in every
+# wait) and resume or roll back, in memory and in seconds. What only this file proves is the wiring:
+# a real SIGKILL through the test hook, the --json wait events, the journal and tags on disk and in
+# the cloud, and the local cloud's timing. So one kill per phase of a rescue is enough for each.
+# A kill while waiting for the target to stop comes after the rescue host's launch (and readiness):
+# resume describes that host rather than sending RunInstances again (issue 12).
+RESUME_CASES = [("agentUploaded", "after"), ("rootDetached", "after"), ("reportReceived", "after"),
+                ("targetRestored", "after"), ("targetStopped", "mid-wait"), ("attachedToRescue", "mid-wait"),
+                ("reportReceived", "mid-wait"), ("rootReturned", "mid-wait")]
+ROLLBACK_CASES = [("snapshotted", "after"), ("targetStopped", "after"), ("attachedToRescue", "after"),
+                  ("detachedFromRescue", "after"), ("rootDetached", "mid-wait"), ("reportReceived", "mid-wait"),
+                  ("targetRestored", "mid-wait")]
+assert {s for s, _ in RESUME_CASES + ROLLBACK_CASES} <= set(STEPS)
+assert {s for s, w in RESUME_CASES + ROLLBACK_CASES if w == "mid-wait"} <= set(WAITS)
 
 
 @pytest.mark.parametrize("step,when", RESUME_CASES)
@@ -103,7 +115,7 @@ def test_resume_finishes_after_a_kill(ec2, cloud, rescuer, tmp_path, step, when)
     assert ssh_ok(ssh_port(cloud, iid), new)
 
 
-@pytest.mark.parametrize("step,when", [(s, "after") for s in STEPS] + [(s, "mid-wait") for s in WAITS])
+@pytest.mark.parametrize("step,when", ROLLBACK_CASES)
 def test_rollback_restores_after_a_kill(ec2, cloud, rescuer, tmp_path, step, when):
     iid, lost, _, root, run_id = killed(ec2, rescuer, tmp_path, step, when)
     out = rescuer.run("rollback", run_id)

@@ -15,7 +15,8 @@ public struct AWSClient: Sendable {
 
     public init(
         config: ResolvedAWSConfig, transport: any HTTPTransport, retry: RetryPolicy = RetryPolicy(),
-        clock: any AWSClock = SystemClock(), logger: Logger = Logger(label: "keyrescue.awskit", factory: { _ in SwiftLogNoOpLogHandler() })
+        clock: any AWSClock = SystemClock(),
+        logger: Logger = Logger(label: "keyrescue.awskit", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         self.init(
             region: config.region, credentials: config.credentialProvider, endpoint: { config.endpoint(for: $0) },
@@ -25,7 +26,8 @@ public struct AWSClient: Sendable {
     /// Without a resolved configuration (tests, benchmarks): region, credentials, endpoint per service.
     public init(
         region: String, credentials: any CredentialProvider, endpoint: (String) -> URL, transport: any HTTPTransport,
-        retry: RetryPolicy = RetryPolicy(), clock: any AWSClock = SystemClock(), logger: Logger = Logger(label: "keyrescue.awskit", factory: { _ in SwiftLogNoOpLogHandler() })
+        retry: RetryPolicy = RetryPolicy(), clock: any AWSClock = SystemClock(),
+        logger: Logger = Logger(label: "keyrescue.awskit", factory: { _ in SwiftLogNoOpLogHandler() })
     ) {
         let quota = RetryQuota()
         func service(_ name: String) -> ServiceClient {

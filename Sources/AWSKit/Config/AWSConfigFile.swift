@@ -79,7 +79,7 @@ public struct AWSProfiles: Sendable, Equatable {
     /// `profile  x` → `x`; nil for other section kinds.
     private static func suffix(of section: String, after word: String) -> String? {
         guard section.hasPrefix(word), section.count > word.count,
-              section[section.index(section.startIndex, offsetBy: word.count)].isWhitespace
+            section[section.index(section.startIndex, offsetBy: word.count)].isWhitespace
         else { return nil }
         return section.dropFirst(word.count).trimmingCharacters(in: .whitespaces)
     }

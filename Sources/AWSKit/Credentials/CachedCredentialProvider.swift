@@ -12,7 +12,10 @@ public actor CachedCredentialProvider: CredentialProvider {
     /// - Parameters:
     ///   - refreshAhead: refresh this long before `expiration` (default 5 minutes, as the CLI).
     ///   - clock: the time now; tests pass a driven one.
-    public init(_ source: any CredentialProvider, refreshAhead: TimeInterval = 300, clock: @escaping CredentialClock = { Date() }) {
+    public init(
+        _ source: any CredentialProvider, refreshAhead: TimeInterval = 300,
+        clock: @escaping CredentialClock = { Date() }
+    ) {
         self.source = source
         self.refreshAhead = refreshAhead
         self.clock = clock

@@ -25,7 +25,9 @@ public struct QueryParameters: Sendable, Equatable {
     }
 
     /// A list of structures: the closure fills one entry under its `prefix` (`Filter.2`).
-    public mutating func structures<T>(_ name: String, _ values: [T], _ fill: (inout QueryParameters, String, T) -> Void) {
+    public mutating func structures<T>(
+        _ name: String, _ values: [T], _ fill: (inout QueryParameters, String, T) -> Void
+    ) {
         for (index, value) in values.enumerated() { fill(&self, "\(name).\(index + 1)", value) }
     }
 
@@ -50,7 +52,8 @@ public struct QueryParameters: Sendable, Equatable {
         encode(text).replacingOccurrences(of: "%20", with: "+")
     }
 
-    static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     public static func encode(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text

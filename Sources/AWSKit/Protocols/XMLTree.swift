@@ -1,6 +1,6 @@
 import Foundation
 #if canImport(FoundationXML)
-import FoundationXML
+    import FoundationXML
 #endif
 
 /// A parsed XML element: name (namespace prefix dropped), text, children. AWS answers are small,
@@ -14,9 +14,13 @@ public struct XMLElement: Sendable, Equatable {
     public subscript(_ name: String) -> XMLElement? { children.first { $0.name == name } }
 
     /// Text of the child at a path (`node.string("instanceState", "name")`), trimmed; nil when absent.
-    public func string(_ path: String...) -> String? { descend(path)?.text.trimmingCharacters(in: .whitespacesAndNewlines) }
+    public func string(_ path: String...) -> String? {
+        descend(path)?.text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
 
-    public func int(_ path: String...) -> Int? { descend(path).flatMap { Int($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) } }
+    public func int(_ path: String...) -> Int? {
+        descend(path).flatMap { Int($0.text.trimmingCharacters(in: .whitespacesAndNewlines)) }
+    }
 
     public func bool(_ path: String...) -> Bool? {
         descend(path).map { $0.text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased() == "true" }
@@ -58,7 +62,10 @@ private final class TreeBuilder: NSObject, XMLParserDelegate {
     var stack: [XMLElement] = []
     var root: XMLElement?
 
-    func parser(_ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?,
+        attributes: [String: String] = [:]
+    ) {
         let local = name.split(separator: ":").last.map(String.init) ?? name
         stack.append(XMLElement(name: local, text: "", children: []))
     }

@@ -14,16 +14,28 @@ public struct S3Client: Sendable {
 
     /// The URL of a bucket or an object (`key` percent-encoded per segment, `/` kept).
     public func url(bucket: String, key: String? = nil, query: [(String, String?)] = []) -> URL {
-        let encodedKey = key.map { "/" + $0.split(separator: "/", omittingEmptySubsequences: false).map { QueryParameters.encode(String($0)) }.joined(separator: "/") } ?? "/"
-        if virtualHosted, var components = URLComponents(url: client.endpoint, resolvingAgainstBaseURL: false), let host = components.host {
+        let encodedKey =
+            key.map {
+                "/"
+                    + $0.split(separator: "/", omittingEmptySubsequences: false).map {
+                        QueryParameters.encode(String($0))
+                    }.joined(separator: "/")
+            } ?? "/"
+        if virtualHosted, var components = URLComponents(url: client.endpoint, resolvingAgainstBaseURL: false),
+            let host = components.host
+        {
             components.host = "\(bucket).\(host)"
-            let base = ServiceClient(service: client.service, endpoint: components.url ?? client.endpoint, region: client.region, credentials: client.credentials, transport: client.transport)
+            let base = ServiceClient(
+                service: client.service, endpoint: components.url ?? client.endpoint, region: client.region,
+                credentials: client.credentials, transport: client.transport)
             return base.url(path: encodedKey, query: query)
         }
         return client.url(path: "/\(bucket)" + (key == nil ? "" : encodedKey), query: query)
     }
 
-    func send(_ method: String, _ url: URL, action: String, headers: [HTTPHeader] = [], body: Data = Data()) async throws -> HTTPResponse {
+    func send(_ method: String, _ url: URL, action: String, headers: [HTTPHeader] = [], body: Data = Data())
+        async throws -> HTTPResponse
+    {
         try await client.execute(HTTPRequest(method: method, url: url, headers: headers, body: body), action: action)
     }
 
@@ -31,31 +43,51 @@ public struct S3Client: Sendable {
     public func createBucket(_ bucket: String) async throws {
         var body = Data()
         if client.region != "us-east-1" {
-            body = Data(("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
-                + XMLWriter.text("LocationConstraint", client.region) + "</CreateBucketConfiguration>").utf8)
+            body = Data(
+                ("<CreateBucketConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                    + XMLWriter.text("LocationConstraint", client.region) + "</CreateBucketConfiguration>").utf8)
         }
-        _ = try await send("PUT", url(bucket: bucket), action: "CreateBucket", headers: body.isEmpty ? [] : [HTTPHeader("Content-Type", "application/xml")], body: body)
+        _ = try await send(
+            "PUT", url(bucket: bucket), action: "CreateBucket",
+            headers: body.isEmpty ? [] : [HTTPHeader("Content-Type", "application/xml")], body: body)
     }
 
     /// Blocks every kind of public access to the bucket.
     public func putPublicAccessBlock(_ bucket: String) async throws {
-        let flags = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].map { XMLWriter.text($0, "true") }.joined()
-        let body = Data(("<PublicAccessBlockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + flags + "</PublicAccessBlockConfiguration>").utf8)
-        _ = try await send("PUT", url(bucket: bucket, query: [("publicAccessBlock", "")]), action: "PutPublicAccessBlock", headers: Self.xmlWithChecksum(body), body: body)
+        let flags = ["BlockPublicAcls", "IgnorePublicAcls", "BlockPublicPolicy", "RestrictPublicBuckets"].map {
+            XMLWriter.text($0, "true")
+        }.joined()
+        let body = Data(
+            ("<PublicAccessBlockConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + flags
+                + "</PublicAccessBlockConfiguration>").utf8)
+        _ = try await send(
+            "PUT", url(bucket: bucket, query: [("publicAccessBlock", "")]), action: "PutPublicAccessBlock",
+            headers: Self.xmlWithChecksum(body), body: body)
     }
 
     /// One rule: objects under `prefix` expire after `days`.
     public func putExpiryRule(_ bucket: String, id: String, prefix: String, days: Int) async throws {
-        let rule = XMLWriter.text("ID", id) + XMLWriter.element("Filter", XMLWriter.text("Prefix", prefix)) + XMLWriter.text("Status", "Enabled")
+        let rule =
+            XMLWriter.text("ID", id) + XMLWriter.element("Filter", XMLWriter.text("Prefix", prefix))
+            + XMLWriter.text("Status", "Enabled")
             + XMLWriter.element("Expiration", XMLWriter.text("Days", String(days)))
-        let body = Data(("<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">" + XMLWriter.element("Rule", rule) + "</LifecycleConfiguration>").utf8)
-        _ = try await send("PUT", url(bucket: bucket, query: [("lifecycle", "")]), action: "PutBucketLifecycleConfiguration", headers: Self.xmlWithChecksum(body), body: body)
+        let body = Data(
+            ("<LifecycleConfiguration xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">"
+                + XMLWriter.element("Rule", rule) + "</LifecycleConfiguration>").utf8)
+        _ = try await send(
+            "PUT", url(bucket: bucket, query: [("lifecycle", "")]), action: "PutBucketLifecycleConfiguration",
+            headers: Self.xmlWithChecksum(body), body: body)
     }
 
     /// Returns the ETag.
     @discardableResult
-    public func putObject(_ bucket: String, key: String, body: Data, contentType: String = "application/octet-stream") async throws -> String? {
-        try await send("PUT", url(bucket: bucket, key: key), action: "PutObject", headers: [HTTPHeader("Content-Type", contentType)], body: body).header("ETag")
+    public func putObject(_ bucket: String, key: String, body: Data, contentType: String = "application/octet-stream")
+        async throws -> String?
+    {
+        try await send(
+            "PUT", url(bucket: bucket, key: key), action: "PutObject",
+            headers: [HTTPHeader("Content-Type", contentType)], body: body
+        ).header("ETag")
     }
 
     public func getObject(_ bucket: String, key: String) async throws -> Data {
@@ -88,8 +120,9 @@ public struct S3Client: Sendable {
             if let token { query.append(("continuation-token", token)) }
             let response = try await send("GET", url(bucket: bucket, query: query), action: "ListObjectsV2")
             guard let root = XMLElement.parse(response.body) else {
-                throw AWSError(code: "MalformedResponse", message: "ListObjectsV2 answered with something that is not XML",
-                               httpStatus: response.status, service: "s3", action: "ListObjectsV2")
+                throw AWSError(
+                    code: "MalformedResponse", message: "ListObjectsV2 answered with something that is not XML",
+                    httpStatus: response.status, service: "s3", action: "ListObjectsV2")
             }
             objects += root.all("Contents").compactMap(S3Object.parse)
             token = root.string("IsTruncated") == "true" ? root.string("NextContinuationToken") : nil
@@ -103,19 +136,25 @@ public struct S3Client: Sendable {
 
     /// A presigned URL and when it stops working: after `expires` seconds, or sooner when the
     /// credentials that signed it are temporary and expire first (S3 then refuses the URL too).
-    public func presigned(method: String, bucket: String, key: String, expires: Int) async throws -> (url: URL, validUntil: Date) {
+    public func presigned(method: String, bucket: String, key: String, expires: Int) async throws -> (
+        url: URL, validUntil: Date
+    ) {
         let credentials = try await client.credentials.credentials()
         let now = client.clock.now()
         let signer = SigV4Signer(credentials: credentials, region: client.region, service: "s3")
-        let url = try signer.presign(HTTPRequest(method: method, url: url(bucket: bucket, key: key)), expires: expires, date: now).url
+        let url = try signer.presign(
+            HTTPRequest(method: method, url: url(bucket: bucket, key: key)), expires: expires, date: now
+        ).url
         let lifetime = now.addingTimeInterval(TimeInterval(expires))
         return (url, min(lifetime, credentials.expiration ?? lifetime))
     }
 
     /// S3 requires an integrity header (Content-MD5 or a checksum) on these configuration PUTs.
     static func xmlWithChecksum(_ body: Data) -> [HTTPHeader] {
-        [HTTPHeader("Content-Type", "application/xml"), HTTPHeader("x-amz-sdk-checksum-algorithm", "SHA256"),
-         HTTPHeader("x-amz-checksum-sha256", Data(Digest.sha256(body)).base64EncodedString())]
+        [
+            HTTPHeader("Content-Type", "application/xml"), HTTPHeader("x-amz-sdk-checksum-algorithm", "SHA256"),
+            HTTPHeader("x-amz-checksum-sha256", Data(Digest.sha256(body)).base64EncodedString()),
+        ]
     }
 }
 

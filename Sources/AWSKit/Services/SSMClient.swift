@@ -6,9 +6,12 @@ public struct SSMClient: Sendable {
     public init(client: ServiceClient) { self.client = client }
 
     public func getParameter(_ name: String, withDecryption: Bool = false) async throws -> String {
-        let answer = try await client.json("GetParameter", targetPrefix: "AmazonSSM", ["Name": name, "WithDecryption": withDecryption])
+        let answer = try await client.json(
+            "GetParameter", targetPrefix: "AmazonSSM", ["Name": name, "WithDecryption": withDecryption])
         guard let parameter = answer["Parameter"] as? [String: Any], let value = parameter["Value"] as? String else {
-            throw AWSError(code: "MalformedResponse", message: "GetParameter answered without a value", httpStatus: 200, service: "ssm", action: "GetParameter")
+            throw AWSError(
+                code: "MalformedResponse", message: "GetParameter answered without a value", httpStatus: 200,
+                service: "ssm", action: "GetParameter")
         }
         return value
     }
@@ -32,7 +35,8 @@ public struct KMSClient: Sendable {
         let answer = try await client.json("DescribeKey", targetPrefix: "TrentService", ["KeyId": keyId])
         let meta = answer["KeyMetadata"] as? [String: Any] ?? [:]
         return KeyMetadata(
-            keyId: meta["KeyId"] as? String ?? keyId, arn: meta["Arn"] as? String, keyState: meta["KeyState"] as? String,
+            keyId: meta["KeyId"] as? String ?? keyId, arn: meta["Arn"] as? String,
+            keyState: meta["KeyState"] as? String,
             keyManager: meta["KeyManager"] as? String)
     }
 }

@@ -15,7 +15,9 @@ public struct STSClient: Sendable {
     public func getCallerIdentity() async throws -> CallerIdentity {
         let root = try await client.query("GetCallerIdentity", version: Self.version, QueryParameters())
         let result = root.find("GetCallerIdentityResult")
-        return CallerIdentity(account: result?.string("Account") ?? "", arn: result?.string("Arn") ?? "", userId: result?.string("UserId") ?? "")
+        return CallerIdentity(
+            account: result?.string("Account") ?? "", arn: result?.string("Arn") ?? "",
+            userId: result?.string("UserId") ?? "")
     }
 
     /// The policy evaluation behind an `UnauthorizedOperation` (JSON text).
@@ -27,12 +29,18 @@ public struct STSClient: Sendable {
     }
 
     static func credentials(in root: XMLElement) throws -> Credentials {
-        guard let node = root.find("Credentials"), let id = node.string("AccessKeyId"), let secret = node.string("SecretAccessKey") else {
-            throw AWSError(code: "MalformedResponse", message: "STS answered without credentials", httpStatus: 200, service: "sts", action: "AssumeRole")
+        guard let node = root.find("Credentials"), let id = node.string("AccessKeyId"),
+            let secret = node.string("SecretAccessKey")
+        else {
+            throw AWSError(
+                code: "MalformedResponse", message: "STS answered without credentials", httpStatus: 200, service: "sts",
+                action: "AssumeRole")
         }
-        let expiry = node.string("Expiration").flatMap { try? Date($0, strategy: .iso8601) }
+        let expiry =
+            node.string("Expiration").flatMap { try? Date($0, strategy: .iso8601) }
             ?? node.string("Expiration").flatMap { ISO8601DateFormatter.withFractions.date(from: $0) }
-        return Credentials(accessKeyId: id, secretAccessKey: secret, sessionToken: node.string("SessionToken"), expiration: expiry)
+        return Credentials(
+            accessKeyId: id, secretAccessKey: secret, sessionToken: node.string("SessionToken"), expiration: expiry)
     }
 }
 
@@ -55,8 +63,10 @@ extension STSClient: RoleAssumer {
         params.set("SerialNumber", request.serialNumber)
         params.set("TokenCode", request.tokenCode)
         let sts = ServiceClient(
-            service: "sts", endpoint: request.endpoint, region: request.region, credentials: StaticCredentialProvider(credentials, source: "the role chain"),
-            transport: client.transport, retry: client.retry, quota: client.quota, clock: client.clock, logger: client.logger)
+            service: "sts", endpoint: request.endpoint, region: request.region,
+            credentials: StaticCredentialProvider(credentials, source: "the role chain"),
+            transport: client.transport, retry: client.retry, quota: client.quota, clock: client.clock,
+            logger: client.logger)
         return try Self.credentials(in: try await sts.query("AssumeRole", version: Self.version, params))
     }
 
@@ -68,13 +78,17 @@ extension STSClient: RoleAssumer {
         params.set("WebIdentityToken", request.webIdentityToken)
         params.set("DurationSeconds", request.durationSeconds)
         let sts = ServiceClient(
-            service: "sts", endpoint: request.endpoint, region: request.region, credentials: StaticCredentialProvider(Credentials(accessKeyId: "", secretAccessKey: ""), source: "none (unsigned call)"),
-            transport: client.transport, retry: client.retry, quota: client.quota, clock: client.clock, logger: client.logger)
+            service: "sts", endpoint: request.endpoint, region: request.region,
+            credentials: StaticCredentialProvider(
+                Credentials(accessKeyId: "", secretAccessKey: ""), source: "none (unsigned call)"),
+            transport: client.transport, retry: client.retry, quota: client.quota, clock: client.clock,
+            logger: client.logger)
         let http = HTTPRequest(
-            method: "POST", url: sts.url(), headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
+            method: "POST", url: sts.url(),
+            headers: [HTTPHeader("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")],
             body: params.formEncoded(action: "AssumeRoleWithWebIdentity", version: Self.version))
         let response = try await sts.execute(http, action: "AssumeRoleWithWebIdentity", signed: false)
-        return try Self.credentials(in: try ServiceClient.xml(response, service: "sts", action: "AssumeRoleWithWebIdentity"))
+        return try Self.credentials(
+            in: try ServiceClient.xml(response, service: "sts", action: "AssumeRoleWithWebIdentity"))
     }
 }
-

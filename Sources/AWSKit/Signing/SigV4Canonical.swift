@@ -31,7 +31,8 @@ enum SigV4Canonical {
         while i < bytes.count {
             let b = bytes[i]
             if b == UInt8(ascii: "%"), i + 2 < bytes.count,
-               let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2]) {
+                let hi = hexValue(bytes[i + 1]), let lo = hexValue(bytes[i + 2])
+            {
                 out.append(hi << 4 | lo)
                 i += 3
                 continue
@@ -80,7 +81,10 @@ enum SigV4Canonical {
         return rawQuery.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let value = parts.count > 1 ? String(parts[1]) : ""
-            return (percentDecode(String(parts[0]), plusIsSpace: plusIsSpace), percentDecode(value, plusIsSpace: plusIsSpace))
+            return (
+                percentDecode(String(parts[0]), plusIsSpace: plusIsSpace),
+                percentDecode(value, plusIsSpace: plusIsSpace)
+            )
         }
     }
 

@@ -58,11 +58,13 @@ public struct SigV4Signer: Sendable {
             payloadHash,
         ].joined(separator: "\n")
         let (stringToSign, signature) = sign(canonicalRequest, stamp: stamp)
-        signed.headers.append(HTTPHeader(
-            "Authorization",
-            "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope(stamp)), "
-                + "SignedHeaders=\(headers.signed), Signature=\(signature)"))
-        return Signed(request: signed, canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature)
+        signed.headers.append(
+            HTTPHeader(
+                "Authorization",
+                "\(Self.algorithm) Credential=\(credentials.accessKeyId)/\(scope(stamp)), "
+                    + "SignedHeaders=\(headers.signed), Signature=\(signature)"))
+        return Signed(
+            request: signed, canonicalRequest: canonicalRequest, stringToSign: stringToSign, signature: signature)
     }
 
     func scope(_ stamp: SigV4Date) -> String { "\(stamp.day)/\(region)/\(service)/aws4_request" }

@@ -19,7 +19,9 @@ extension DiskTarget {
 
     func findRoot() throws {
         let fd: Int32
-        do { fd = try Syscalls.open(disk, O_RDONLY) } catch { throw DiskError.system("opening \(disk)", error.rawValue) }
+        do { fd = try Syscalls.open(disk, O_RDONLY) } catch {
+            throw DiskError.system("opening \(disk)", error.rawValue)
+        }
         defer { Syscalls.close(fd) }
         if let table = Blkid.partitions(fd: fd), !table.entries.isEmpty {
             volumes = table.entries.map { entry in
@@ -29,7 +31,9 @@ extension DiskTarget {
                     filesystem: Blkid.filesystem(fd: fd, offset: entry.start, size: entry.size))
             }
         } else {
-            volumes = [Volume(place: "whole disk", offset: 0, size: 0, filesystem: Blkid.filesystem(fd: fd), device: disk)]
+            volumes = [
+                Volume(place: "whole disk", offset: 0, size: 0, filesystem: Blkid.filesystem(fd: fd), device: disk)
+            ]
         }
 
         var findings: [String] = []
@@ -40,16 +44,22 @@ extension DiskTarget {
             defer { index += 1 }
             switch RootCandidates.verdict(partitionType: volume.partitionType, filesystem: volume.filesystem?.type) {
             case .skipped(let reason):
-                findings.append(RootCandidates.describe(volume.place, filesystem: volume.filesystem, outcome: "skipped, \(reason)"))
+                findings.append(
+                    RootCandidates.describe(volume.place, filesystem: volume.filesystem, outcome: "skipped, \(reason)"))
             case .candidate where volume.filesystem?.type == RootCandidates.lvmPhysicalVolume:
                 let (found, unsupported) = try LVM.logicalVolumes(pv: try device(for: index))
-                findings.append(RootCandidates.describe(volume.place, filesystem: volume.filesystem, outcome: "\(found.count) usable logical volume(s)"))
+                findings.append(
+                    RootCandidates.describe(
+                        volume.place, filesystem: volume.filesystem, outcome: "\(found.count) usable logical volume(s)")
+                )
                 findings += unsupported
                 for lv in found {
                     let offset = volume.offset + lv.offset
-                    volumes.append(Volume(
-                        place: "LV \(lv.qualifiedName)", offset: offset, size: lv.size,
-                        filesystem: Blkid.filesystem(fd: fd, offset: offset, size: lv.size), logicalVolume: lv.qualifiedName))
+                    volumes.append(
+                        Volume(
+                            place: "LV \(lv.qualifiedName)", offset: offset, size: lv.size,
+                            filesystem: Blkid.filesystem(fd: fd, offset: offset, size: lv.size),
+                            logicalVolume: lv.qualifiedName))
                 }
             case .candidate:
                 switch try attemptRoot(index) {
@@ -63,7 +73,9 @@ extension DiskTarget {
                     findings.append(RootCandidates.describe(volume.place, filesystem: volume.filesystem, outcome: why))
                 case .mountFailed(let error):
                     let type = volume.filesystem?.type ?? "unknown"
-                    findings.append(RootCandidates.describe(volume.place, filesystem: volume.filesystem, outcome: "mount failed: \(error)"))
+                    findings.append(
+                        RootCandidates.describe(
+                            volume.place, filesystem: volume.filesystem, outcome: "mount failed: \(error)"))
                     if corrupt == nil, RootCandidates.looksCorrupt(errno: error.rawValue) {
                         corrupt = (volume.place, type, partitionName(volume), error)
                     }
@@ -87,7 +99,9 @@ extension DiskTarget {
     func partitionName(_ volume: Volume) -> String {
         let device = facts.device ?? disk
         if let lv = volume.logicalVolume { return lv }
-        guard volume.place.hasPrefix("partition "), let number = volume.place.split(separator: " ").last else { return device }
+        guard volume.place.hasPrefix("partition "), let number = volume.place.split(separator: " ").last else {
+            return device
+        }
         guard device.hasPrefix("/dev/") else { return "\(device) \(volume.place)" }
         return device.last?.isNumber == true ? "\(device)p\(number)" : "\(device)\(number)"
     }
@@ -111,7 +125,9 @@ extension DiskTarget {
 
     /// Candidates are examined read-only (a /boot or data partition is never written, not even its
     /// mount count); for a read-write target the chosen root is then mounted again read-write.
-    func mountChosenRoot(_ device: String, type: String, examined: String, mark: Int, extra: [String] = []) throws -> Attempt {
+    func mountChosenRoot(_ device: String, type: String, examined: String, mark: Int, extra: [String] = []) throws
+        -> Attempt
+    {
         if readOnly {
             setRoot(examined)
             return .root

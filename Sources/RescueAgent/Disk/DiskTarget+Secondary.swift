@@ -23,7 +23,9 @@ enum FstabSpec: Equatable {
         ]
         for (prefix, make) in prefixes where spec.hasPrefix(prefix) {
             var value = String(spec.dropFirst(prefix.count))
-            if value.count >= 2, value.first == "\"", value.last == "\"" { value = String(value.dropFirst().dropLast()) }
+            if value.count >= 2, value.first == "\"", value.last == "\"" {
+                value = String(value.dropFirst().dropLast())
+            }
             return make(value)
         }
         if spec.hasPrefix("/dev/mapper/") {
@@ -93,13 +95,17 @@ extension DiskTarget {
         }
         let device = try device(for: index)
         let rootFD: Int32
-        do { rootFD = try Syscalls.open(rootPath, O_RDONLY | O_DIRECTORY) } catch { return .failed("cannot open the root: \(error)") }
+        do { rootFD = try Syscalls.open(rootPath, O_RDONLY | O_DIRECTORY) } catch {
+            return .failed("cannot open the root: \(error)")
+        }
         defer { Syscalls.close(rootFD) }
         // Resolve the mount point inside the target (a hostile /home → / symlink stays inside),
         // then mount on the resolved directory through its /proc/self/fd link.
         let relative = entry.mountPoint.split(separator: "/").joined(separator: "/")
         let pointFD: Int32
-        do { pointFD = try Syscalls.openInRoot(rootFD, relative.isEmpty ? "." : relative, flags: KR_O_PATH | O_DIRECTORY) } catch {
+        do {
+            pointFD = try Syscalls.openInRoot(rootFD, relative.isEmpty ? "." : relative, flags: KR_O_PATH | O_DIRECTORY)
+        } catch {
             return .failed("\(entry.mountPoint) does not exist as a directory on the target (\(error))")
         }
         defer { Syscalls.close(pointFD) }

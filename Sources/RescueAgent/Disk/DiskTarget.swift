@@ -7,14 +7,16 @@ import SystemPackage
 /// root beneath a private directory. The `.root` source is the CLI's own business (nothing to
 /// mount) and is refused here. `deviceName` (the job's requested name, e.g. `/dev/sdf`) lets a
 /// Xen host find the volume as `/dev/xvdf` when it has no NVMe serial.
-public func openDiskTarget(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil) throws -> any OpenedTarget {
+public func openDiskTarget(_ source: TargetSource, readOnly: Bool, deviceName: String? = nil) throws -> any OpenedTarget
+{
     let path: String
     switch source {
     case .device(let device):
         // A partition of a disk the host has mounted would be mounted twice through the loop: corruption.
         if HostDisks.isInUse(device) {
             throw RescueReport.Failure(
-                .unsupported, "\(device) is in use by this host (a partition of it is mounted, in swap, or held by LVM/dm)",
+                .unsupported,
+                "\(device) is in use by this host (a partition of it is mounted, in swap, or held by LVM/dm)",
                 hint: "Give the target's disk, not one of this host's own disks.")
         }
         path = device
@@ -45,7 +47,9 @@ public final class DiskTarget: OpenedTarget {
         throws(RescueReport.Failure) -> any OpenedTarget
     {
         try PrivateMountNamespace.enter()
-        do { return try openDiskTarget(source, readOnly: readOnly, deviceName: deviceName) } catch let failure as RescueReport.Failure {
+        do { return try openDiskTarget(source, readOnly: readOnly, deviceName: deviceName) } catch let failure
+            as RescueReport.Failure
+        {
             throw failure
         } catch {
             throw RescueReport.Failure(.internalError, "opening the disk failed: \(error)", hint: "")
@@ -57,7 +61,9 @@ public final class DiskTarget: OpenedTarget {
     public static func waitForVolume(_ volumeID: String, deviceName: String?, waitSeconds: Int)
         throws(RescueReport.Failure) -> String
     {
-        do { return try VolumeLookup.waitForVolume(volumeID, deviceName: deviceName, waitSeconds: waitSeconds) } catch let failure as RescueReport.Failure {
+        do {
+            return try VolumeLookup.waitForVolume(volumeID, deviceName: deviceName, waitSeconds: waitSeconds)
+        } catch let failure as RescueReport.Failure {
             throw failure
         } catch {
             throw RescueReport.Failure(.internalError, "looking for \(volumeID) failed: \(error)", hint: "")
@@ -107,10 +113,13 @@ public final class DiskTarget: OpenedTarget {
             try Syscalls.makeDirectory(PrivateMountNamespace.workRoot, mode: 0o700)
             workDirectory = try cleanup.perform("remove the work directory") {
                 try Syscalls.makeTemporaryDirectory("\(PrivateMountNamespace.workRoot)/disk-XXXXXX")
-            } undo: { try Syscalls.removeDirectory($0) }
+            } undo: {
+                try Syscalls.removeDirectory($0)
+            }
         } catch {
             SignalCleanup.unregister(signalToken)
-            throw DiskError.system("creating a private directory under /run/keyrescue-agent", (error as? Errno)?.rawValue ?? EINTR)
+            throw DiskError.system(
+                "creating a private directory under /run/keyrescue-agent", (error as? Errno)?.rawValue ?? EINTR)
         }
     }
 
@@ -161,7 +170,9 @@ public final class DiskTarget: OpenedTarget {
     func mountFresh(_ device: String, type: String, extra: [String] = [], readOnly: Bool? = nil) throws -> String {
         mountCount += 1
         let directory = "\(workDirectory)/m\(mountCount)"
-        try cleanup.perform("remove \(directory)") { try Syscalls.makeDirectory(directory, mode: 0o700) } undo: { _ in
+        try cleanup.perform("remove \(directory)") {
+            try Syscalls.makeDirectory(directory, mode: 0o700)
+        } undo: { _ in
             try Syscalls.removeDirectory(directory)
         }
         try mount(device, on: directory, type: type, extra: extra, readOnly: readOnly)
@@ -177,8 +188,11 @@ public final class DiskTarget: OpenedTarget {
         let options = MountOptions.forFilesystem(type, readOnly: readOnly ?? self.readOnly, extra: extra)
         let mountPoint = unmountAt ?? target
         try cleanup.perform("unmount \(mountPoint)") {
-            try Syscalls.mount(source: device, target: target, type: type, flags: options.flags, data: options.dataString)
-        } undo: { _ in try DiskTarget.unmount(mountPoint) }
+            try Syscalls.mount(
+                source: device, target: target, type: type, flags: options.flags, data: options.dataString)
+        } undo: { _ in
+            try DiskTarget.unmount(mountPoint)
+        }
     }
 
     /// Unmounts; a busy mount is retried, then detached lazily so that nothing stays visible.

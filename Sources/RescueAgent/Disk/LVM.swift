@@ -24,8 +24,10 @@ enum LVM {
     }
 
     static func arguments(_ command: String, device: String, fields: String) -> [String] {
-        [command, "--config", config(for: device), "--readonly", "--driverloaded", "n",
-         "--noheadings", "--separator", "|", "--units", "b", "--nosuffix", "-o", fields]
+        [
+            command, "--config", config(for: device), "--readonly", "--driverloaded", "n",
+            "--noheadings", "--separator", "|", "--units", "b", "--nosuffix", "-o", fields,
+        ]
     }
 
     /// The logical volumes on the PV `device` (a loop device the agent made).
@@ -37,7 +39,10 @@ enum LVM {
         }
         let pvs = try HostCommand.run(lvm, arguments("pvs", device: device, fields: "pv_name,pe_start"))
         let lvs = try HostCommand.run(
-            lvm, arguments("lvs", device: device, fields: "vg_name,lv_name,segtype,seg_start_pe,seg_size_pe,seg_pe_ranges,vg_extent_size")
+            lvm,
+            arguments(
+                "lvs", device: device,
+                fields: "vg_name,lv_name,segtype,seg_start_pe,seg_size_pe,seg_pe_ranges,vg_extent_size")
                 + ["--segments"])
         guard pvs.status == 0, lvs.status == 0, let peStart = parsePEStart(pvs.output) else {
             throw RescueReport.Failure(
@@ -56,30 +61,40 @@ enum LVM {
 
     /// Pure: `lvs --segments` rows → LVs as byte windows; LVs that are not one contiguous linear
     /// run on `device` go to `unsupported` with the reason.
-    static func parseSegments(_ output: String, device: String, peStart: UInt64) -> (volumes: [LogicalVolume], unsupported: [String]) {
-        struct Run { var vg: String; var lv: String; var firstPE: UInt64; var extents: UInt64; var extentSize: UInt64; var problem: String? }
+    static func parseSegments(_ output: String, device: String, peStart: UInt64) -> (
+        volumes: [LogicalVolume], unsupported: [String]
+    ) {
+        struct Run {
+            var vg: String; var lv: String; var firstPE: UInt64; var extents: UInt64; var extentSize: UInt64;
+            var problem: String?
+        }
         var runs: [Run] = []
         for line in output.split(separator: "\n") {
             let f = line.split(separator: "|", omittingEmptySubsequences: false).map { $0.strippingCharacters(in: " ") }
-            guard f.count == 7, let segStart = UInt64(f[3]), let segSize = UInt64(f[4]), let extentSize = UInt64(f[6]) else { continue }
+            guard f.count == 7, let segStart = UInt64(f[3]), let segSize = UInt64(f[4]), let extentSize = UInt64(f[6])
+            else { continue }
             let (vg, lv, segtype, ranges) = (f[0], f[1], f[2], f[5])
             var problem: String? = segtype == "linear" ? nil : "segment type \(segtype)"
             var firstPE: UInt64 = 0
             let parts = ranges.split(separator: ":")
-            if parts.count == 2, parts[0] == device, let lo = parts[1].split(separator: "-").first.flatMap({ UInt64($0) }) {
+            if parts.count == 2, parts[0] == device,
+                let lo = parts[1].split(separator: "-").first.flatMap({ UInt64($0) })
+            {
                 firstPE = lo
             } else if problem == nil {
                 problem = "extents on another device (\(ranges))"
             }
             if let index = runs.firstIndex(where: { $0.vg == vg && $0.lv == lv }) {
                 if runs[index].problem == nil, problem == nil,
-                    runs[index].firstPE + runs[index].extents != firstPE || runs[index].extents != segStart {
+                    runs[index].firstPE + runs[index].extents != firstPE || runs[index].extents != segStart
+                {
                     runs[index].problem = "extents not contiguous"
                 }
                 runs[index].problem = runs[index].problem ?? problem
                 runs[index].extents += segSize
             } else {
-                runs.append(Run(vg: vg, lv: lv, firstPE: firstPE, extents: segSize, extentSize: extentSize, problem: problem))
+                runs.append(
+                    Run(vg: vg, lv: lv, firstPE: firstPE, extents: segSize, extentSize: extentSize, problem: problem))
             }
         }
         var volumes: [LogicalVolume] = []
@@ -88,9 +103,10 @@ enum LVM {
             if let problem = run.problem {
                 unsupported.append("LV \(run.vg)/\(run.lv): \(problem) (only contiguous linear LVs are supported)")
             } else {
-                volumes.append(LogicalVolume(
-                    volumeGroup: run.vg, name: run.lv, offset: peStart + run.firstPE * run.extentSize,
-                    size: run.extents * run.extentSize))
+                volumes.append(
+                    LogicalVolume(
+                        volumeGroup: run.vg, name: run.lv, offset: peStart + run.firstPE * run.extentSize,
+                        size: run.extents * run.extentSize))
             }
         }
         return (volumes, unsupported)

@@ -61,9 +61,13 @@ enum RootCandidates {
 
     static func fsckHint(filesystem: String, device: String) -> String {
         switch filesystem {
-        case "xfs": return "Check it with `xfs_repair -n \(device)` (then `xfs_repair`) from a rescue host, or restore a snapshot."
+        case "xfs":
+            return
+                "Check it with `xfs_repair -n \(device)` (then `xfs_repair`) from a rescue host, or restore a snapshot."
         case "btrfs": return "Check it with `btrfs check --readonly \(device)`, or restore a snapshot."
-        default: return "Check it with `fsck.\(filesystem) -n \(device)` (then `fsck -y`) from a rescue host, or restore a snapshot."
+        default:
+            return
+                "Check it with `fsck.\(filesystem) -n \(device)` (then `fsck -y`) from a rescue host, or restore a snapshot."
         }
     }
 }

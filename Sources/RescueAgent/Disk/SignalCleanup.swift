@@ -70,25 +70,27 @@ public enum SignalCleanup {
         let readFD = fds[0]
         var thread = pthread_t()
         let context = UnsafeMutableRawPointer(bitPattern: Int(readFD) + 1)
-        let created = pthread_create(&thread, nil, { context in
-            let fd = Int32(Int(bitPattern: context) - 1)
-            // A parent may have started the agent with these signals blocked (the mask is
-            // inherited): unblock them here so that this thread, at least, always receives them.
-            var set = sigset_t()
-            sigemptyset(&set)
-            for signal in SignalCleanup.handledSignals { sigaddset(&set, signal) }
-            pthread_sigmask(SIG_UNBLOCK, &set, nil)
-            var byte: UInt8 = 0
-            while true {
-                let n = read(fd, &byte, 1)
-                if n == 1 { break }
-                if n < 0 && errno == EINTR { continue }
+        let created = pthread_create(
+            &thread, nil,
+            { context in
+                let fd = Int32(Int(bitPattern: context) - 1)
+                // A parent may have started the agent with these signals blocked (the mask is
+                // inherited): unblock them here so that this thread, at least, always receives them.
+                var set = sigset_t()
+                sigemptyset(&set)
+                for signal in SignalCleanup.handledSignals { sigaddset(&set, signal) }
+                pthread_sigmask(SIG_UNBLOCK, &set, nil)
+                var byte: UInt8 = 0
+                while true {
+                    let n = read(fd, &byte, 1)
+                    if n == 1 { break }
+                    if n < 0 && errno == EINTR { continue }
+                    return nil
+                }
+                SignalCleanup.unwindAll()
+                kr_reraise_default(Int32(byte))
                 return nil
-            }
-            SignalCleanup.unwindAll()
-            kr_reraise_default(Int32(byte))
-            return nil
-        }, context)
+            }, context)
         guard created == 0 else { throw DiskError.system("pthread_create", created) }
         pthread_detach(thread)
         let status = handledSignals.withUnsafeBufferPointer {

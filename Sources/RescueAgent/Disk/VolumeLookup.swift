@@ -19,7 +19,9 @@ enum VolumeLookup {
     }
 
     /// One look (no waiting). `dev` and `sys` are parameters so tests can hand in fake trees.
-    static func find(_ volumeID: String, deviceName: String? = nil, dev: String = "/dev", sys: String = "/sys") -> String? {
+    static func find(_ volumeID: String, deviceName: String? = nil, dev: String = "/dev", sys: String = "/sys")
+        -> String?
+    {
         let serial = serial(of: volumeID)
         let link = "\(dev)/disk/by-id/nvme-Amazon_Elastic_Block_Store_\(serial)"
         if access(link, F_OK) == 0, let resolved = realpath(link, nil) {
@@ -45,7 +47,8 @@ enum VolumeLookup {
             if let path = find(volumeID, deviceName: deviceName) {
                 if HostDisks.isInUse(path) {
                     throw RescueReport.Failure(
-                        .volumeNotFound, "\(path) (found for \(volumeID)) is one of this host's own disks (it has a mounted partition)",
+                        .volumeNotFound,
+                        "\(path) (found for \(volumeID)) is one of this host's own disks (it has a mounted partition)",
                         hint: "Attach the target's volume to the rescue host as a second disk.")
                 }
                 return path
@@ -64,10 +67,11 @@ enum VolumeLookup {
 enum HostDisks {
     /// `major:minor` of every mounted block device and active swap.
     static func busyDeviceNumbers(mountinfo: String) -> Set<String> {
-        Set(mountinfo.split(separator: "\n").compactMap { line in
-            let fields = line.split(separator: " ")
-            return fields.count > 2 ? String(fields[2]) : nil
-        })
+        Set(
+            mountinfo.split(separator: "\n").compactMap { line in
+                let fields = line.split(separator: " ")
+                return fields.count > 2 ? String(fields[2]) : nil
+            })
     }
 
     static func isInUse(_ devicePath: String) -> Bool {

@@ -13,7 +13,8 @@ public enum Fstab {
     public static func entry(holding path: String, in entries: [FstabEntry]) -> FstabEntry? {
         let real = entries.filter { !["swap", "proc", "sysfs", "tmpfs", "devpts", "none"].contains($0.type) }
         return real.filter { e in
-            e.mountPoint == "/" || path == e.mountPoint || path.hasPrefix(e.mountPoint.hasSuffix("/") ? e.mountPoint : e.mountPoint + "/")
+            e.mountPoint == "/" || path == e.mountPoint
+                || path.hasPrefix(e.mountPoint.hasSuffix("/") ? e.mountPoint : e.mountPoint + "/")
         }.max { $0.mountPoint.count < $1.mountPoint.count }
     }
 
@@ -25,7 +26,8 @@ public enum Fstab {
         var i = 0
         while i < bytes.count {
             if bytes[i] == UInt8(ascii: "\\"), i + 3 < bytes.count,
-                let value = UInt8(String(decoding: bytes[(i + 1)...(i + 3)], as: UTF8.self), radix: 8) {
+                let value = UInt8(String(decoding: bytes[(i + 1)...(i + 3)], as: UTF8.self), radix: 8)
+            {
                 out.append(value)
                 i += 4
             } else {

@@ -75,7 +75,8 @@ enum LoginPathCheck {
         return Set(
             groups.filter { group in
                 let owners = primary[group.gid] ?? []
-                guard owners.allSatisfy({ $0 == user.uid }), group.members.isEmpty || group.members == [user.name] else {
+                guard owners.allSatisfy({ $0 == user.uid }), group.members.isEmpty || group.members == [user.name]
+                else {
                     return false
                 }
                 return !owners.isEmpty || !group.members.isEmpty

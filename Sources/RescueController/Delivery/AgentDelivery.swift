@@ -34,7 +34,8 @@ public enum AgentDelivery {
     /// `objectKey`: HeadObject first; only when it is missing or old, PutObject of the compressed
     /// agent (`keyrescue-agent.xz` beside it, as scripts/build-agent makes it, else compressed now).
     public static func deliver(
-        agentPath: String, agentSHA256: String, bucket: String, s3: some AgentStore, codec: some AgentCodec = XZCommand(),
+        agentPath: String, agentSHA256: String, bucket: String, s3: some AgentStore,
+        codec: some AgentCodec = XZCommand(),
         now: Date = Date()
     ) async throws -> Outcome {
         let key = objectKey(agentSHA256: agentSHA256)

@@ -15,7 +15,8 @@ extension IAMPolicy {
                     "sts:DecodeAuthorizationMessage",
                     // keyrescue diagnose and the door routes' judgement (the target's image, key pair,
                     // network ACLs and status checks).
-                    "ec2:DescribeImages", "ec2:DescribeKeyPairs", "ec2:DescribeNetworkAcls", "ec2:DescribeInstanceStatus",
+                    "ec2:DescribeImages", "ec2:DescribeKeyPairs", "ec2:DescribeNetworkAcls",
+                    "ec2:DescribeInstanceStatus",
                 ], on: ["*"]),
             Statement(
                 "FindTheRescueHostImage", ["ssm:GetParameter"],

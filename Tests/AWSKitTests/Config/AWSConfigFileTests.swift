@@ -43,7 +43,8 @@ import Testing
     }
 
     @Test func configUsesProfilePrefixCredentialsDoesNot() {
-        let credentials = AWSConfigFile.parse("""
+        let credentials = AWSConfigFile.parse(
+            """
             [default]
             aws_access_key_id = AKIADEFAULT
             aws_secret_access_key = s1

@@ -10,9 +10,12 @@ final class CountingProvider: CredentialProvider, @unchecked Sendable {
     init(clock: DrivenClock) { self.clock = clock }
     var fetches: Int { lock.withLock { count } }
     func credentials() async throws -> Credentials {
-        let n = lock.withLock { count += 1; return count }
+        let n = lock.withLock {
+            count += 1; return count
+        }
         try await Task.sleep(for: .milliseconds(20))  // lets concurrent callers pile up
-        return Credentials(accessKeyId: "ASIA\(n)", secretAccessKey: "s\(n)", sessionToken: "t\(n)", expiration: clock.now + 3600)
+        return Credentials(
+            accessKeyId: "ASIA\(n)", secretAccessKey: "s\(n)", sessionToken: "t\(n)", expiration: clock.now + 3600)
     }
 }
 
@@ -43,7 +46,9 @@ final class CountingProvider: CredentialProvider, @unchecked Sendable {
 
     @Test func credentialsWithoutExpiryAreKept() async throws {
         let clock = DrivenClock()
-        let cache = CachedCredentialProvider(StaticCredentialProvider(Credentials(accessKeyId: "AKIA", secretAccessKey: "s"), source: "test"), clock: clock.function)
+        let cache = CachedCredentialProvider(
+            StaticCredentialProvider(Credentials(accessKeyId: "AKIA", secretAccessKey: "s"), source: "test"),
+            clock: clock.function)
         clock.advance(86400 * 365)
         #expect(try await cache.credentials().accessKeyId == "AKIA")
     }

@@ -30,7 +30,8 @@ struct SigV4Vector: Decodable, Sendable {
     /// `20261123T123600Z` as a Date.
     var date: Date {
         get throws {
-            let style = Date.ISO8601FormatStyle(dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted)
+            let style = Date.ISO8601FormatStyle(
+                dateSeparator: .omitted, dateTimeSeparator: .standard, timeSeparator: .omitted)
             return try style.parse(timestamp)
         }
     }

@@ -21,12 +21,15 @@ import Testing
                 Issue.record("\(vector.name): unknown kind \(vector.kind)")
             }
         }
-        print("SigV4VectorTests: \(vectors.count) vectors (\(headerCount) header, \(queryCount) query) from \(SigV4Vector.fileURL.path)")
+        print(
+            "SigV4VectorTests: \(vectors.count) vectors (\(headerCount) header, \(queryCount) query) from \(SigV4Vector.fileURL.path)"
+        )
     }
 
     private func signer(_ v: SigV4Vector) -> SigV4Signer {
         SigV4Signer(
-            credentials: Credentials(accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey, sessionToken: v.sessionToken),
+            credentials: Credentials(
+                accessKeyId: v.accessKeyId, secretAccessKey: v.secretAccessKey, sessionToken: v.sessionToken),
             region: v.region, service: v.service)
     }
 
@@ -43,7 +46,8 @@ import Testing
         #expect(signed.stringToSign == v.expect.stringToSign, "\(v.name): string to sign")
         #expect(signed.signature == v.expect.signature, "\(v.name): signature")
         let expected = try #require(v.expect.headers, "\(v.name): no expected headers")
-        let actual = Dictionary(signed.request.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
+        let actual = Dictionary(
+            signed.request.headers.map { ($0.name.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
         let wanted = Dictionary(expected.map { ($0.key.lowercased(), $0.value) }, uniquingKeysWith: { $1 })
         #expect(actual == wanted, "\(v.name): final headers")
     }

@@ -36,7 +36,10 @@ final class StepTransport: HTTPTransport {
     }
 
     static func ec2Error(_ code: String, status: Int = 400, message: String = "") -> Step {
-        xml(status, "<Response><Errors><Error><Code>\(code)</Code><Message>\(message)</Message></Error></Errors><RequestID>req-1</RequestID></Response>")
+        xml(
+            status,
+            "<Response><Errors><Error><Code>\(code)</Code><Message>\(message)</Message></Error></Errors><RequestID>req-1</RequestID></Response>"
+        )
     }
 }
 
@@ -54,11 +57,20 @@ final class SteppedClock: AWSClock {
     var sleeps: [Double] { state.withLock { $0.sleeps } }
 }
 
-let testCredentials = StaticCredentialProvider(Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"), source: "tests")
+let testCredentials = StaticCredentialProvider(
+    Credentials(accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret"), source: "tests")
 
 /// An AWSClient on a scripted transport and a driven clock; jitter fixed at `random`.
-func scriptedClient(_ transport: StepTransport, clock: SteppedClock = SteppedClock(), maxAttempts: Int = 3, random: Double = 0.5) -> AWSClient {
+func scriptedClient(
+    _ transport: StepTransport, clock: SteppedClock = SteppedClock(), maxAttempts: Int = 3, random: Double = 0.5
+) -> AWSClient {
     AWSClient(
-        region: "eu-west-1", credentials: testCredentials, endpoint: { URL(string: "https://\($0).eu-west-1.amazonaws.com")! },
+        region: "eu-west-1", credentials: testCredentials,
+        endpoint: { service in
+            var parts = URLComponents()
+            parts.scheme = "https"
+            parts.host = "\(service).eu-west-1.amazonaws.com"
+            return parts.url ?? URL(fileURLWithPath: "/")  // a host name always makes a URL
+        },
         transport: transport, retry: RetryPolicy(maxAttempts: maxAttempts, random: { random }), clock: clock)
 }

@@ -14,7 +14,9 @@ import Testing
         let stack = CleanupStack()
         let log = Log()
         stack.push("mount") { log.add("unmount") }
-        stack.push("bad") { struct Boom: Error {}; throw Boom() }
+        stack.push("bad") {
+            struct Boom: Error {}; throw Boom()
+        }
         stack.push("loop") { log.add("detach") }
         let failures = stack.runAll()
         #expect(log.all == ["detach", "unmount"])
@@ -51,14 +53,21 @@ import Testing
     @Test func performRegistersTheUndoAndRefusesAfterTheUnwind() throws {
         let stack = CleanupStack()
         let log = CleanupStackTests.Log()
-        let value = try stack.perform("thing") { 42 } undo: { log.add("undo \($0)") }
+        let value = try stack.perform("thing") {
+            42
+        } undo: {
+            log.add("undo \($0)")
+        }
         #expect(value == 42)
         #expect(stack.pending == 1)
         stack.runAll()
         #expect(log.all == ["undo 42"])
         var acted = false
         #expect(throws: CleanupStack.Unwound.self) {
-            try stack.perform("late") { acted = true } undo: { _ in }
+            try stack.perform("late") {
+                acted = true
+            } undo: { _ in
+            }
         }
         #expect(!acted)
     }
@@ -66,7 +75,12 @@ import Testing
     @Test func aFailedActionRegistersNothing() {
         let stack = CleanupStack()
         struct Refused: Error {}
-        #expect(throws: Refused.self) { try stack.perform("x") { throw Refused() } undo: { (_: Void) in } }
+        #expect(throws: Refused.self) {
+            try stack.perform("x") {
+                throw Refused()
+            } undo: { (_: Void) in
+            }
+        }
         #expect(stack.pending == 0)
     }
 }

@@ -18,13 +18,18 @@ import Testing
     }
 
     @Test func candidateRules() {
-        #expect(RootCandidates.verdict(partitionType: "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", filesystem: "vfat") == .skipped("EFI system partition"))
-        #expect(RootCandidates.verdict(partitionType: "21686148-6449-6e6f-744e-656564454649", filesystem: nil) == .skipped("BIOS boot partition"))
+        #expect(
+            RootCandidates.verdict(partitionType: "c12a7328-f81f-11d2-ba4b-00a0c93ec93b", filesystem: "vfat")
+                == .skipped("EFI system partition"))
+        #expect(
+            RootCandidates.verdict(partitionType: "21686148-6449-6e6f-744e-656564454649", filesystem: nil)
+                == .skipped("BIOS boot partition"))
         #expect(RootCandidates.verdict(partitionType: "0x83", filesystem: "swap") == .skipped("swap"))
         #expect(RootCandidates.verdict(partitionType: "0x83", filesystem: "xfs") == .candidate)
         #expect(RootCandidates.verdict(partitionType: "0x8e", filesystem: "LVM2_member") == .candidate)
         #expect(RootCandidates.verdict(partitionType: nil, filesystem: nil) == .skipped("no filesystem found"))
-        #expect(RootCandidates.orderSubvolumes(["home", "snapshots", "root", "@"]) == ["@", "root", "home", "snapshots"])
+        #expect(
+            RootCandidates.orderSubvolumes(["home", "snapshots", "root", "@"]) == ["@", "root", "home", "snapshots"])
     }
 
     @Test func lvmSegmentsBecomeWindowsAndOddLayoutsAreReported() {

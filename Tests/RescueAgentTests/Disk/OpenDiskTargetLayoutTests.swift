@@ -15,21 +15,23 @@ struct OpenDiskTargetLayoutTests {
         let twin = "\(scratch.path)/twin.img"
         let vg = "krtest\(getpid())vg"
         // lvm restricted to one device at a time, without device-mapper (this kernel has none).
-        let lvm = #"export LVM_SUPPRESS_FD_WARNINGS=1; lvmon() { C="devices { filter=[ \"a|^$1\$|\", \"r|.*|\" ] global_filter=[ \"a|^$1\$|\", \"r|.*|\" ] use_devicesfile=0 }"; shift; lvm "$@" --config "$C"; }"#
-        try DiskImages.build(lvm + """
+        let lvm =
+            #"export LVM_SUPPRESS_FD_WARNINGS=1; lvmon() { C="devices { filter=[ \"a|^$1\$|\", \"r|.*|\" ] global_filter=[ \"a|^$1\$|\", \"r|.*|\" ] use_devicesfile=0 }"; shift; lvm "$@" --config "$C"; }"#
+        try DiskImages.build(
+            lvm + """
 
-            truncate -s 96M \(image); truncate -s 32M \(twin)
-            sgdisk -n1:1M:+8M -t1:ef00 -n2:0:0 -t2:8e00 \(image) >/dev/null
-            fs \(image) 1 8 "mkfs.vfat" ""
-            pv=$(losetup -f --show -o $((9*1048576)) --sizelimit $((86*1048576)) \(image)); LOOPS="$pv $LOOPS"
-            lvmon $pv pvcreate -q $pv; lvmon $pv vgcreate -q \(vg) $pv
-            lvmon $pv lvcreate -q --driverloaded n -an -Zn -L 8M -n swap \(vg)
-            lvmon $pv lvcreate -q --driverloaded n -an -Zn -L 64M -n root \(vg)
-            pe=$(lvmon $pv pvs --noheadings --units b --nosuffix -o pe_start $pv | tr -d ' ')
-            fs \(image) $((9 + pe/1048576 + 8)) 64 "mkfs.ext4 -q" "$ROOTFILES"
-            tw=$(losetup -f --show \(twin)); LOOPS="$tw $LOOPS"
-            lvmon $tw pvcreate -q $tw; lvmon $tw vgcreate -q \(vg) $tw
-            """)
+                truncate -s 96M \(image); truncate -s 32M \(twin)
+                sgdisk -n1:1M:+8M -t1:ef00 -n2:0:0 -t2:8e00 \(image) >/dev/null
+                fs \(image) 1 8 "mkfs.vfat" ""
+                pv=$(losetup -f --show -o $((9*1048576)) --sizelimit $((86*1048576)) \(image)); LOOPS="$pv $LOOPS"
+                lvmon $pv pvcreate -q $pv; lvmon $pv vgcreate -q \(vg) $pv
+                lvmon $pv lvcreate -q --driverloaded n -an -Zn -L 8M -n swap \(vg)
+                lvmon $pv lvcreate -q --driverloaded n -an -Zn -L 64M -n root \(vg)
+                pe=$(lvmon $pv pvs --noheadings --units b --nosuffix -o pe_start $pv | tr -d ' ')
+                fs \(image) $((9 + pe/1048576 + 8)) 64 "mkfs.ext4 -q" "$ROOTFILES"
+                tw=$(losetup -f --show \(twin)); LOOPS="$tw $LOOPS"
+                lvmon $tw pvcreate -q $tw; lvmon $tw vgcreate -q \(vg) $tw
+                """)
         let target = try openDiskTarget(.image(image), readOnly: true)
         #expect(target.facts.logicalVolume == "\(vg)/root")
         #expect(target.facts.filesystem == "ext4")
@@ -41,21 +43,28 @@ struct OpenDiskTargetLayoutTests {
     @Test func homeOnAnotherPartitionOfTheSameDiskByLabelAndPartUUID() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/home.img"
-        try DiskImages.build("""
+        try DiskImages.build(
+            """
             truncate -s 72M \(image)
             printf 'label-id: 0x1234abcd\\nstart=2048,size=61440,type=83\\nstart=63488,type=83\\n' | sfdisk -q \(image)
             fs \(image) 1 30 "mkfs.ext4 -q" "$ROOTFILES; mkdir srv"
             fs \(image) 31 40 "mkfs.ext4 -q -L HOME" "mkdir admin; echo hi > admin/file"
             """)
         let target = try openDiskTarget(.image(image), readOnly: true)
-        let home = try target.mountSecondary(FstabEntry(spec: "LABEL=HOME", mountPoint: "/home", type: "ext4", options: ["defaults"]))
+        let home = try target.mountSecondary(
+            FstabEntry(spec: "LABEL=HOME", mountPoint: "/home", type: "ext4", options: ["defaults"]))
         #expect(home == .mounted(at: "\(target.rootPath)/home"))
         #expect(exists("\(target.rootPath)/home/admin/file"))
-        let srv = try target.mountSecondary(FstabEntry(spec: "PARTUUID=1234ABCD-02", mountPoint: "/srv", type: "ext4", options: []))
+        let srv = try target.mountSecondary(
+            FstabEntry(spec: "PARTUUID=1234ABCD-02", mountPoint: "/srv", type: "ext4", options: []))
         #expect(srv == .mounted(at: "\(target.rootPath)/srv"))
         #expect(exists("\(target.rootPath)/srv/admin/file"))
-        let missing = try target.mountSecondary(FstabEntry(spec: "PARTUUID=00000000-09", mountPoint: "/srv", type: "ext4", options: []))
-        #expect(missing == .onAnotherVolume("no partition, logical volume or btrfs volume of \(image) matches PARTUUID=00000000-09"))
+        let missing = try target.mountSecondary(
+            FstabEntry(spec: "PARTUUID=00000000-09", mountPoint: "/srv", type: "ext4", options: []))
+        #expect(
+            missing
+                == .onAnotherVolume(
+                    "no partition, logical volume or btrfs volume of \(image) matches PARTUUID=00000000-09"))
         try target.close()
         #expect(leftovers(under: scratch.path).isEmpty)
     }
@@ -63,7 +72,8 @@ struct OpenDiskTargetLayoutTests {
     @Test func aMountPointSymlinkedToSlashStaysInsideTheTarget() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/evil.img"
-        try DiskImages.build("""
+        try DiskImages.build(
+            """
             truncate -s 72M \(image)
             printf 'start=2048,size=61440,type=83\\nstart=63488,type=83\\n' | sfdisk -q \(image)
             fs \(image) 1 30 "mkfs.ext4 -q" "$ROOTFILES; rmdir home/admin; rmdir home; ln -s / home"
@@ -71,7 +81,8 @@ struct OpenDiskTargetLayoutTests {
             """)
         let target = try openDiskTarget(.image(image), readOnly: true)
         // /home → / resolves to the target's own root, never the host's.
-        let home = try target.mountSecondary(FstabEntry(spec: "LABEL=HOME", mountPoint: "/home", type: "ext4", options: []))
+        let home = try target.mountSecondary(
+            FstabEntry(spec: "LABEL=HOME", mountPoint: "/home", type: "ext4", options: []))
         #expect(home == .mounted(at: target.rootPath))
         #expect(!exists("/admin"))
         try target.close()
@@ -104,7 +115,10 @@ struct OpenDiskTargetLayoutTests {
         #expect(target.facts.partition == "\(loop)p2")
         // The root is mounted from the kernel's partition device, and no loop device backs the disk.
         let mountinfo = try HostFiles.readText("/proc/self/mountinfo")
-        #expect(mountinfo.split(separator: "\n").contains { $0.contains(" \(target.rootPath) ") && $0.contains("\(loop)p2") })
+        #expect(
+            mountinfo.split(separator: "\n").contains {
+                $0.contains(" \(target.rootPath) ") && $0.contains("\(loop)p2")
+            })
         let names = try HostFiles.listDirectory("/sys/block").filter { $0.hasPrefix("loop") }
         #expect(!names.contains { LoopDevice.backingFile("/dev/\($0)") == loop })
         try target.close()

@@ -15,7 +15,8 @@ struct OpenDiskTargetTests {
     @Test func gptWithEFIBiosBootAndBootFindsRootOnFourthPartitionAndChangesNothing() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/gpt.img"
-        try DiskImages.build("""
+        try DiskImages.build(
+            """
             truncate -s 80M \(image)
             sgdisk -n1:1M:+8M -t1:ef00 -n2:0:+1M -t2:ef02 -n3:0:+20M -t3:8300 -n4:0:0 -t4:8300 \(image) >/dev/null
             fs \(image) 1 8 "mkfs.vfat" ""
@@ -37,7 +38,8 @@ struct OpenDiskTargetTests {
     @Test func mbrWithSwapMountsReadWriteWhenAsked() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/mbr.img"
-        try DiskImages.build("""
+        try DiskImages.build(
+            """
             truncate -s 64M \(image)
             printf 'start=2048,size=16384,type=82\\nstart=18432,type=83\\n' | sfdisk -q \(image)
             fs \(image) 1 8 "mkswap" ""
@@ -59,7 +61,8 @@ struct OpenDiskTargetTests {
         let host = "\(scratch.path)/host.img"
         let image = "\(scratch.path)/xfs.img"
         let uuid = "5d2b8c4e-6f0a-4b1c-9d3e-7a8b9c0d1e2f"
-        try DiskImages.build("""
+        try DiskImages.build(
+            """
             truncate -s 320M \(host) \(image)
             mkfs.xfs -q -m uuid=\(uuid) \(host)
             mkfs.xfs -q -m uuid=\(uuid) \(image)
@@ -84,7 +87,8 @@ struct OpenDiskTargetTests {
     @Test func btrfsRootAndHomeSubvolumes() throws {
         let scratch = try Scratch()
         let image = "\(scratch.path)/btrfs.img"
-        try DiskImages.build("""
+        try DiskImages.build(
+            """
             truncate -s 180M \(image)
             sgdisk -n1:1M:+8M -t1:ef00 -n2:0:0 -t2:8300 \(image) >/dev/null
             fs \(image) 1 8 "mkfs.vfat" ""
@@ -95,11 +99,19 @@ struct OpenDiskTargetTests {
         #expect(target.facts.filesystem == "btrfs")
         #expect(!exists("\(target.rootPath)/home/admin/file"))
         let uuid = try #require(target.facts.uuid)
-        let home = try target.mountSecondary(FstabEntry(spec: "UUID=\(uuid)", mountPoint: "/home", type: "btrfs", options: ["subvol=home", "compress=zstd:1"]))
+        let home = try target.mountSecondary(
+            FstabEntry(
+                spec: "UUID=\(uuid)", mountPoint: "/home", type: "btrfs", options: ["subvol=home", "compress=zstd:1"]))
         #expect(home == .mounted(at: "\(target.rootPath)/home"))
         #expect(exists("\(target.rootPath)/home/admin/file"))
-        let other = try target.mountSecondary(FstabEntry(spec: "UUID=0badc0de-0000-4000-8000-000000000000", mountPoint: "/srv", type: "ext4", options: []))
-        #expect(other == .onAnotherVolume("no partition, logical volume or btrfs volume of \(image) matches UUID=0badc0de-0000-4000-8000-000000000000"))
+        let other = try target.mountSecondary(
+            FstabEntry(spec: "UUID=0badc0de-0000-4000-8000-000000000000", mountPoint: "/srv", type: "ext4", options: [])
+        )
+        #expect(
+            other
+                == .onAnotherVolume(
+                    "no partition, logical volume or btrfs volume of \(image) matches UUID=0badc0de-0000-4000-8000-000000000000"
+                ))
         try target.close()
         #expect(leftovers(under: scratch.path).isEmpty)
     }

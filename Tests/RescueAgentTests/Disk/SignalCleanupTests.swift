@@ -7,7 +7,9 @@ import Testing
 let builtAgent: String? = {
     let bundle = CommandLine.arguments.first ?? ""
     var directory = bundle.split(separator: "/", omittingEmptySubsequences: false).dropLast()
-    while let last = directory.last, last.hasSuffix(".xctest") || last == "Contents" || last == "MacOS" { directory.removeLast() }
+    while let last = directory.last, last.hasSuffix(".xctest") || last == "Contents" || last == "MacOS" {
+        directory.removeLast()
+    }
     let path = directory.joined(separator: "/") + "/keyrescue-agent"
     return access(path, X_OK) == 0 ? path : nil
 }()
@@ -16,20 +18,25 @@ let strace = HostCommand.find("strace")
 /// SIGTERM while the agent has the root mounted: everything is undone and the process ends by the
 /// signal. strace holds the agent right after its mount(2) of the disk (3 s; the first two mounts
 /// make its private namespace) so the signal lands in that window.
-@Suite(.enabled(if: isRootWithLoopDevices && builtAgent != nil && strace != nil, "needs root, loop devices, the built keyrescue-agent and strace"))
+@Suite(
+    .enabled(
+        if: isRootWithLoopDevices && builtAgent != nil && strace != nil,
+        "needs root, loop devices, the built keyrescue-agent and strace"))
 struct SignalCleanupTests {
     /// True when a mount under /run/keyrescue-agent, in the mount namespace of process `pid` (the
     /// agent mounts in a private one of its own), comes from `image` (a loop over it, or a loop
     /// over such a loop).
     func agentHasMounted(_ image: String, pid: pid_t) -> Bool {
         func backing(_ device: Substring) -> String {
-            ((try? HostFiles.readText("/sys/block/\(device.dropFirst(5))/loop/backing_file")) ?? "").strippingCharacters(in: "\n")
+            ((try? HostFiles.readText("/sys/block/\(device.dropFirst(5))/loop/backing_file")) ?? "")
+                .strippingCharacters(in: "\n")
         }
         let lines = ((try? HostFiles.readText("/proc/\(pid)/mountinfo")) ?? "").split(separator: "\n")
         return lines.contains { line in
             let fields = line.split(separator: " ")
             guard fields.count > 9, fields[4].hasPrefix("/run/keyrescue-agent/disk-"),
-                let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count, fields[dash + 2].hasPrefix("/dev/loop") else { return false }
+                let dash = fields.firstIndex(of: "-"), dash + 2 < fields.count, fields[dash + 2].hasPrefix("/dev/loop")
+            else { return false }
             let first = backing(fields[dash + 2])
             return first == image || (first.hasPrefix("/dev/loop") && backing(Substring(first)) == image)
         }
@@ -40,7 +47,10 @@ struct SignalCleanupTests {
         let image = "\(scratch.path)/sig.img"
         try DiskImages.build(DiskImages.efiAndLinux(image, mkfs: "mkfs.ext4 -q", populate: "$ROOTFILES"))
         guard let agent = builtAgent, let strace else { return }
-        let argv = [strace, "-f", "-o", "/dev/null", "-e", "inject=mount:delay_exit=3000000:when=3+", agent, "probe", "--image", image]
+        let argv = [
+            strace, "-f", "-o", "/dev/null", "-e", "inject=mount:delay_exit=3000000:when=3+", agent, "probe", "--image",
+            image,
+        ]
         var pid = pid_t()
         let cArgs = argv.map { strdup($0) } + [nil]
         defer { for p in cArgs { free(p) } }

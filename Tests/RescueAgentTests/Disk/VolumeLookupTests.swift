@@ -8,7 +8,8 @@ import Testing
     @Test func findsByByIdLinkThenSysfsSerialThenXenName() throws {
         let scratch = try Scratch()
         let (dev, sys) = ("\(scratch.path)/dev", "\(scratch.path)/sys")
-        try sh("""
+        try sh(
+            """
             mkdir -p \(dev)/disk/by-id \(sys)/block/nvme1n1/device \(sys)/block/nvme2n1/device
             touch \(dev)/nvme1n1 \(dev)/nvme2n1 \(dev)/xvdf
             ln -s ../../nvme1n1 \(dev)/disk/by-id/nvme-Amazon_Elastic_Block_Store_vol0aaa

@@ -12,8 +12,11 @@ import Testing
         let (entries, skipped) = AccountFiles.parsePasswd(text)
         #expect(skipped.isEmpty)
         #expect(entries.map(\.name) == ["root", "daemon", "ec2-user", "noshell"])
-        #expect(entries[2] == PasswdEntry(
-            name: "ec2-user", uid: 1000, gid: 1000, gecos: "EC2 Default User", home: "/home/ec2-user", shell: "/bin/bash"))
+        #expect(
+            entries[2]
+                == PasswdEntry(
+                    name: "ec2-user", uid: 1000, gid: 1000, gecos: "EC2 Default User", home: "/home/ec2-user",
+                    shell: "/bin/bash"))
         #expect(entries[3].shell == "/bin/sh")
     }
 
@@ -46,11 +49,13 @@ import Testing
     }
 
     @Test func group() {
-        let (entries, skipped) = AccountFiles.parseGroup("wheel:x:10:ec2-user,alice\nusers:x:100:\nbad:x:-5:\nshort:x\n")
-        #expect(entries == [
-            GroupEntry(name: "wheel", gid: 10, members: ["ec2-user", "alice"]),
-            GroupEntry(name: "users", gid: 100, members: []),
-        ])
+        let (entries, skipped) = AccountFiles.parseGroup(
+            "wheel:x:10:ec2-user,alice\nusers:x:100:\nbad:x:-5:\nshort:x\n")
+        #expect(
+            entries == [
+                GroupEntry(name: "wheel", gid: 10, members: ["ec2-user", "alice"]),
+                GroupEntry(name: "users", gid: 100, members: []),
+            ])
         #expect(skipped.map(\.number) == [3, 4])
     }
 }

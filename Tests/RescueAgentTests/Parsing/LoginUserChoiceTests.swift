@@ -3,18 +3,22 @@ import RescueModel
 import Testing
 
 @Suite struct LoginUserChoiceTests {
-    static let passwd = AccountFiles.parsePasswd("""
+    static let passwd = AccountFiles.parsePasswd(
+        """
         root:x:0:0:root:/root:/bin/bash
         sshd:x:74:74::/var/empty/sshd:/sbin/nologin
         ec2-user:x:1000:1000::/home/ec2-user:/bin/bash
         alice:x:1001:1001::/home/alice:/bin/zsh
         svc:x:1002:1002::/home/svc:/usr/sbin/nologin
         nobody:x:65534:65534::/nonexistent:/usr/sbin/nologin
-        """).entries
+        """
+    ).entries
     static let noCloudInit = CloudInitUsers(defaultUserName: nil, users: nil, usersIncludesDefault: false)
 
-    func choose(_ override: String? = nil, cloud: CloudInitUsers = noCloudInit, distro: String? = nil,
-                passwd: [PasswdEntry] = passwd) throws -> ChosenUser {
+    func choose(
+        _ override: String? = nil, cloud: CloudInitUsers = noCloudInit, distro: String? = nil,
+        passwd: [PasswdEntry] = passwd
+    ) throws -> ChosenUser {
         try LoginUserChoice.choose(override: override, cloudInit: cloud, distroID: distro, passwd: passwd)
     }
 

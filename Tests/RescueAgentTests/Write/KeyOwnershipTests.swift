@@ -137,7 +137,10 @@ struct KeyOwnershipTests {
 
     /// On Debian (TempRoot.debian) a group-writable home is fine when its group is admin's alone, as
     /// Debian's sshd judges it; the same home on Fedora, or with bob in the group, is refused.
-    @Test(arguments: [("debian", "admin:x:1000:\n", true), ("fedora", "admin:x:1000:\n", false), ("debian", "admin:x:1000:bob\n", false)])
+    @Test(arguments: [
+        ("debian", "admin:x:1000:\n", true), ("fedora", "admin:x:1000:\n", false),
+        ("debian", "admin:x:1000:bob\n", false),
+    ])
     func groupWritableHomeInAPrivateGroup(_ distro: String, _ group: String, _ accepted: Bool) throws {
         let t = target()
         t.file("/etc/os-release", "ID=\(distro)\n")

@@ -99,17 +99,23 @@ import Testing
         ]
         let groups = [
             GroupEntry(name: "admin", gid: 1000, members: []), GroupEntry(name: "bob", gid: 1001, members: []),
-            GroupEntry(name: "ops", gid: 1002, members: ["admin"]), GroupEntry(name: "web", gid: 1003, members: ["admin"]),
-            GroupEntry(name: "empty", gid: 1004, members: []), GroupEntry(name: "two", gid: 1005, members: ["admin", "bob"]),
+            GroupEntry(name: "ops", gid: 1002, members: ["admin"]),
+            GroupEntry(name: "web", gid: 1003, members: ["admin"]),
+            GroupEntry(name: "empty", gid: 1004, members: []),
+            GroupEntry(name: "two", gid: 1005, members: ["admin", "bob"]),
         ]
         #expect(LoginPathCheck.privateGroups(of: user, passwd: passwd, groups: groups) == [1000, 1002])
         var debian = admin
         debian.privateGroups = [1000]
         let home = node("/home/admin", 1000, 0o775, gid: 1000)
         let dirs = chain(home: home)
-        #expect(LoginPathCheck.strictModesProblem(file: file, directories: dirs, home: home.path, account: debian) == nil)
-        #expect(LoginPathCheck.strictModesProblem(file: file, directories: dirs, home: home.path, account: admin) != nil)
+        #expect(
+            LoginPathCheck.strictModesProblem(file: file, directories: dirs, home: home.path, account: debian) == nil)
+        #expect(
+            LoginPathCheck.strictModesProblem(file: file, directories: dirs, home: home.path, account: admin) != nil)
         let worldWritable = chain(home: node("/home/admin", 1000, 0o777, gid: 1000))
-        #expect(LoginPathCheck.strictModesProblem(file: file, directories: worldWritable, home: home.path, account: debian) != nil)
+        #expect(
+            LoginPathCheck.strictModesProblem(file: file, directories: worldWritable, home: home.path, account: debian)
+                != nil)
     }
 }

@@ -9,21 +9,27 @@ extension EC2Client {
         return params
     }
 
-    public func stopInstances(ids: [String], force: Bool = false, dryRun: Bool = false) async throws -> [InstanceStateChange] {
+    public func stopInstances(ids: [String], force: Bool = false, dryRun: Bool = false) async throws
+        -> [InstanceStateChange]
+    {
         var params = Self.ids("InstanceId", ids, dryRun: dryRun)
         if force { params.set("Force", true) }
         return try await call("StopInstances", params).items("instancesSet").map(InstanceStateChange.parse)
     }
 
     public func startInstances(ids: [String], dryRun: Bool = false) async throws -> [InstanceStateChange] {
-        try await call("StartInstances", Self.ids("InstanceId", ids, dryRun: dryRun)).items("instancesSet").map(InstanceStateChange.parse)
+        try await call("StartInstances", Self.ids("InstanceId", ids, dryRun: dryRun)).items("instancesSet").map(
+            InstanceStateChange.parse)
     }
 
     public func terminateInstances(ids: [String], dryRun: Bool = false) async throws -> [InstanceStateChange] {
-        try await call("TerminateInstances", Self.ids("InstanceId", ids, dryRun: dryRun)).items("instancesSet").map(InstanceStateChange.parse)
+        try await call("TerminateInstances", Self.ids("InstanceId", ids, dryRun: dryRun)).items("instancesSet").map(
+            InstanceStateChange.parse)
     }
 
-    public func createSnapshot(volumeId: String, description: String? = nil, tags: [Tag] = [], dryRun: Bool = false) async throws -> Snapshot {
+    public func createSnapshot(volumeId: String, description: String? = nil, tags: [Tag] = [], dryRun: Bool = false)
+        async throws -> Snapshot
+    {
         var params = Self.ids("", [], dryRun: dryRun)
         params.set("VolumeId", volumeId)
         params.set("Description", description)
@@ -38,7 +44,9 @@ extension EC2Client {
         _ = try await call("DeleteSnapshot", params)
     }
 
-    public func attachVolume(volumeId: String, instanceId: String, device: String, dryRun: Bool = false) async throws -> VolumeAttachment {
+    public func attachVolume(volumeId: String, instanceId: String, device: String, dryRun: Bool = false) async throws
+        -> VolumeAttachment
+    {
         var params = Self.ids("", [], dryRun: dryRun)
         params.set("VolumeId", volumeId)
         params.set("InstanceId", instanceId)
@@ -46,7 +54,9 @@ extension EC2Client {
         return VolumeAttachment.parse(try await call("AttachVolume", params))
     }
 
-    public func detachVolume(volumeId: String, instanceId: String? = nil, force: Bool = false, dryRun: Bool = false) async throws -> VolumeAttachment {
+    public func detachVolume(volumeId: String, instanceId: String? = nil, force: Bool = false, dryRun: Bool = false)
+        async throws -> VolumeAttachment
+    {
         var params = Self.ids("", [], dryRun: dryRun)
         params.set("VolumeId", volumeId)
         params.set("InstanceId", instanceId)
@@ -55,7 +65,9 @@ extension EC2Client {
     }
 
     /// Sets `DeleteOnTermination` of an attached volume (AttachVolume resets it to false).
-    public func setDeleteOnTermination(instanceId: String, device: String, _ value: Bool, dryRun: Bool = false) async throws {
+    public func setDeleteOnTermination(instanceId: String, device: String, _ value: Bool, dryRun: Bool = false)
+        async throws
+    {
         var params = Self.ids("", [], dryRun: dryRun)
         params.set("InstanceId", instanceId)
         params.set("BlockDeviceMapping.1.DeviceName", device)
@@ -64,7 +76,9 @@ extension EC2Client {
     }
 
     /// ModifyInstanceAttribute for one simple attribute (`DisableApiStop`, `InstanceInitiatedShutdownBehavior`).
-    public func modifyInstanceAttribute(instanceId: String, attribute: String, value: String, dryRun: Bool = false) async throws {
+    public func modifyInstanceAttribute(instanceId: String, attribute: String, value: String, dryRun: Bool = false)
+        async throws
+    {
         var params = Self.ids("", [], dryRun: dryRun)
         params.set("InstanceId", instanceId)
         params.set("\(attribute).Value", value)
@@ -88,13 +102,16 @@ extension EC2Client {
     }
 
     /// Returns the group id.
-    public func createSecurityGroup(name: String, description: String, vpcId: String?, tags: [Tag] = [], dryRun: Bool = false) async throws -> String {
+    public func createSecurityGroup(
+        name: String, description: String, vpcId: String?, tags: [Tag] = [], dryRun: Bool = false
+    ) async throws -> String {
         var params = Self.ids("", [], dryRun: dryRun)
         params.set("GroupName", name)
         params.set("GroupDescription", description)
         params.set("VpcId", vpcId)
         params.tagSpecifications([("security-group", tags)])
-        return try await call("CreateSecurityGroup", params, idempotency: .nonIdempotent(clientToken: nil)).string("groupId") ?? ""
+        return try await call("CreateSecurityGroup", params, idempotency: .nonIdempotent(clientToken: nil)).string(
+            "groupId") ?? ""
     }
 
     public func deleteSecurityGroup(id: String, dryRun: Bool = false) async throws {

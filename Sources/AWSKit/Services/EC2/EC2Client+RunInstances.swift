@@ -35,7 +35,10 @@ public struct RunInstancesRequest: Sendable, Equatable {
         public var volumeType: String?
         public var deleteOnTermination: Bool?
         public var encrypted: Bool?
-        public init(deviceName: String, volumeSize: Int? = nil, volumeType: String? = nil, deleteOnTermination: Bool? = nil, encrypted: Bool? = nil) {
+        public init(
+            deviceName: String, volumeSize: Int? = nil, volumeType: String? = nil, deleteOnTermination: Bool? = nil,
+            encrypted: Bool? = nil
+        ) {
             self.deviceName = deviceName
             self.volumeSize = volumeSize
             self.volumeType = volumeType
@@ -86,7 +89,9 @@ extension EC2Client {
         if dryRun { params.set("DryRun", true) }
         let root = try await call("RunInstances", params, idempotency: .nonIdempotent(clientToken: request.clientToken))
         guard let node = root.items("instancesSet").first else {
-            throw AWSError(code: "MalformedResponse", message: "RunInstances answered without an instance", httpStatus: 200, service: "ec2", action: "RunInstances")
+            throw AWSError(
+                code: "MalformedResponse", message: "RunInstances answered without an instance", httpStatus: 200,
+                service: "ec2", action: "RunInstances")
         }
         return Instance.parse(node)
     }

@@ -8,7 +8,9 @@ public struct EC2Client: Sendable {
 
     public init(client: ServiceClient) { self.client = client }
 
-    func call(_ action: String, _ params: QueryParameters, idempotency: ServiceClient.Idempotency = .idempotent) async throws -> XMLElement {
+    func call(_ action: String, _ params: QueryParameters, idempotency: ServiceClient.Idempotency = .idempotent)
+        async throws -> XMLElement
+    {
         try await client.query(action, version: Self.version, params, idempotency: idempotency)
     }
 
@@ -26,7 +28,9 @@ public struct EC2Client: Sendable {
         return results
     }
 
-    static func describe(ids name: String, _ ids: [String], filters: [EC2Filter], dryRun: Bool = false) -> QueryParameters {
+    static func describe(ids name: String, _ ids: [String], filters: [EC2Filter], dryRun: Bool = false)
+        -> QueryParameters
+    {
         var params = QueryParameters()
         params.list(name, ids)
         params.filters(filters)
@@ -36,30 +40,41 @@ public struct EC2Client: Sendable {
 
     // MARK: Describe
 
-    public func describeInstances(ids: [String] = [], filters: [EC2Filter] = [], dryRun: Bool = false) async throws -> [Instance] {
-        try await paginate("DescribeInstances", Self.describe(ids: "InstanceId", ids, filters: filters, dryRun: dryRun)) { root in
+    public func describeInstances(ids: [String] = [], filters: [EC2Filter] = [], dryRun: Bool = false) async throws
+        -> [Instance]
+    {
+        try await paginate("DescribeInstances", Self.describe(ids: "InstanceId", ids, filters: filters, dryRun: dryRun))
+        { root in
             root.items("reservationSet").flatMap { $0.items("instancesSet").map(Instance.parse) }
         }
     }
 
     public func describeVolumes(ids: [String] = [], filters: [EC2Filter] = []) async throws -> [Volume] {
-        try await paginate("DescribeVolumes", Self.describe(ids: "VolumeId", ids, filters: filters)) { $0.items("volumeSet").map(Volume.parse) }
+        try await paginate("DescribeVolumes", Self.describe(ids: "VolumeId", ids, filters: filters)) {
+            $0.items("volumeSet").map(Volume.parse)
+        }
     }
 
-    public func describeSnapshots(ids: [String] = [], owners: [String] = [], filters: [EC2Filter] = []) async throws -> [Snapshot] {
+    public func describeSnapshots(ids: [String] = [], owners: [String] = [], filters: [EC2Filter] = []) async throws
+        -> [Snapshot]
+    {
         var params = Self.describe(ids: "SnapshotId", ids, filters: filters)
         params.list("Owner", owners)
         return try await paginate("DescribeSnapshots", params) { $0.items("snapshotSet").map(Snapshot.parse) }
     }
 
-    public func describeImages(ids: [String] = [], owners: [String] = [], filters: [EC2Filter] = []) async throws -> [Image] {
+    public func describeImages(ids: [String] = [], owners: [String] = [], filters: [EC2Filter] = []) async throws
+        -> [Image]
+    {
         var params = Self.describe(ids: "ImageId", ids, filters: filters)
         params.list("Owner", owners)
         return try await paginate("DescribeImages", params) { $0.items("imagesSet").map(Image.parse) }
     }
 
     public func describeSubnets(ids: [String] = [], filters: [EC2Filter] = []) async throws -> [Subnet] {
-        try await paginate("DescribeSubnets", Self.describe(ids: "SubnetId", ids, filters: filters)) { $0.items("subnetSet").map(Subnet.parse) }
+        try await paginate("DescribeSubnets", Self.describe(ids: "SubnetId", ids, filters: filters)) {
+            $0.items("subnetSet").map(Subnet.parse)
+        }
     }
 
     public func describeRouteTables(ids: [String] = [], filters: [EC2Filter] = []) async throws -> [RouteTable] {
@@ -81,7 +96,9 @@ public struct EC2Client: Sendable {
     }
 
     /// Instance types offered in a location (`availability-zone` by default), e.g. filtered by `instance-type`.
-    public func describeInstanceTypeOfferings(locationType: String = "availability-zone", filters: [EC2Filter] = []) async throws -> [String] {
+    public func describeInstanceTypeOfferings(locationType: String = "availability-zone", filters: [EC2Filter] = [])
+        async throws -> [String]
+    {
         var params = Self.describe(ids: "", [], filters: filters)
         params.set("LocationType", locationType)
         return try await paginate("DescribeInstanceTypeOfferings", params) { root in
@@ -94,14 +111,22 @@ public struct EC2Client: Sendable {
         return root.items("addressesSet").map(Address.parse)
     }
 
-    public func describeSpotInstanceRequests(ids: [String] = [], filters: [EC2Filter] = []) async throws -> [SpotInstanceRequest] {
-        try await paginate("DescribeSpotInstanceRequests", Self.describe(ids: "SpotInstanceRequestId", ids, filters: filters)) {
+    public func describeSpotInstanceRequests(ids: [String] = [], filters: [EC2Filter] = []) async throws
+        -> [SpotInstanceRequest]
+    {
+        try await paginate(
+            "DescribeSpotInstanceRequests", Self.describe(ids: "SpotInstanceRequestId", ids, filters: filters)
+        ) {
             $0.items("spotInstanceRequestSet").map(SpotInstanceRequest.parse)
         }
     }
 
-    public func describeIamInstanceProfileAssociations(ids: [String] = [], filters: [EC2Filter] = []) async throws -> [IamInstanceProfileAssociation] {
-        try await paginate("DescribeIamInstanceProfileAssociations", Self.describe(ids: "AssociationId", ids, filters: filters)) {
+    public func describeIamInstanceProfileAssociations(ids: [String] = [], filters: [EC2Filter] = []) async throws
+        -> [IamInstanceProfileAssociation]
+    {
+        try await paginate(
+            "DescribeIamInstanceProfileAssociations", Self.describe(ids: "AssociationId", ids, filters: filters)
+        ) {
             $0.items("iamInstanceProfileAssociationSet").map(IamInstanceProfileAssociation.parse)
         }
     }
@@ -121,7 +146,9 @@ public struct EC2Client: Sendable {
         params.set("InstanceId", instanceId)
         if latest { params.set("Latest", true) }
         let root = try await call("GetConsoleOutput", params)
-        guard let encoded = root.string("output"), let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters) else { return "" }
+        guard let encoded = root.string("output"),
+            let data = Data(base64Encoded: encoded, options: .ignoreUnknownCharacters)
+        else { return "" }
         return String(decoding: data, as: UTF8.self)
     }
 }
