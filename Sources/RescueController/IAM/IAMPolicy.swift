@@ -16,16 +16,21 @@ public enum IAMPolicy {
         }
     }
 
-    /// One condition: `"StringLike": {"s3:prefix": "keyrescue/*"}`.
+    /// One condition: `"StringLike": {"s3:prefix": "keyrescue/*"}`; several values make a list
+    /// (`"StringEquals": {"ec2:osuser": ["ec2-user", "ubuntu"]}`), any of which matches.
     public struct Condition: Sendable, Equatable {
         public var test: String
         public var key: String
-        public var value: String
+        public var values: [String]
 
         public init(_ test: String, _ key: String, _ value: String) {
+            self.init(test, key, values: [value])
+        }
+
+        public init(_ test: String, _ key: String, values: [String]) {
             self.test = test
             self.key = key
-            self.value = value
+            self.values = values
         }
     }
 
@@ -58,7 +63,11 @@ public enum IAMPolicy {
             if !s.conditions.isEmpty {
                 let tests = s.conditions.map(\.test).reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
                 let byTest = tests.map { test in
-                    (test, JSONText.object(s.conditions.filter { $0.test == test }.map { ($0.key, .string($0.value)) }))
+                    (
+                        test,
+                        JSONText.object(
+                            s.conditions.filter { $0.test == test }.map { ($0.key, .stringOrList($0.values)) })
+                    )
                 }
                 fields.append(("Condition", .object(byTest)))
             }

@@ -134,8 +134,9 @@ import Testing
         let send = try #require(statements.first { $0.actions == ["ssm:SendCommand"] })
         #expect(send.resources == ["arn:aws:ssm:*::document/AWS-RunShellScript", "arn:aws:ec2:*:*:instance/*"])
         let connect = try #require(statements.first { $0.actions == ["ec2-instance-connect:SendSSHPublicKey"] })
-        #expect(connect.condition == ["StringEquals": ["ec2:osuser": ["ec2-user", "ubuntu"]]])
-        #expect(DoorsIAM.statements().last?.condition == nil)
+        #expect(
+            connect.conditions == [IAMPolicy.Condition("StringEquals", "ec2:osuser", values: ["ec2-user", "ubuntu"])])
+        #expect(DoorsIAM.statements().last?.conditions.isEmpty == true)
         let all = Set(statements.flatMap(\.actions))
         #expect(all == Set(DoorsIAM.actions.values.flatMap { $0 }))
     }
