@@ -104,7 +104,7 @@ extension RescueEngine {
         let delivered = try await AgentDelivery.deliver(
             agentPath: d.agentPath, agentSHA256: d.agentSHA256, bucket: d.bucket, s3: CloudAgentStore(cloud: cloud),
             codec: environment.agentCodec)
-        // The agent object is shared by later runs: only the report is this run's to delete.
+        // The agent object is shared by later runs: only the report and the ready marker are this run's to delete.
         record.objectKeys = [record.reportKey, record.readyKey]
         let sizes = "\(delivered.uploadedBytes) bytes uploaded (\(delivered.compressedBytes) compressed)"
         events(.note("agent in s3://\(d.bucket)/\(delivered.key): \(sizes)"))
