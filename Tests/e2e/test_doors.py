@@ -9,7 +9,6 @@ import time
 import urllib.request
 from pathlib import Path
 
-import pytest
 
 from conftest import describe, image, launch, ssh_ok, ssh_port, wait_state
 
@@ -188,11 +187,7 @@ def test_an_ssm_managed_instance_is_rescued_through_ssm_without_a_stop(ec2, clou
     assert describe(ec2, iid)["State"]["Name"] == "running"
 
 
-# On AWS, AL2023's ec2-user has passwordless sudo; the local cloud's AL2023 seed has no sudo yet.
-NO_SUDO = pytest.mark.xfail(reason="the local cloud's AL2023 seed has no sudo (lc-doors seed)", strict=True)
-
-
-@NO_SUDO
+# As on AWS, AL2023's ec2-user has passwordless sudo (the seed's /etc/sudoers.d/90-cloud-init-users).
 def test_an_instance_without_a_profile_is_rescued_through_instance_connect(ec2, cloud, rescuer, tmp_path):
     iid = launch_al2023(ec2, cloud, tmp_path, managed=False)
     result = door_rescue(rescuer, cloud, iid, tmp_path)
