@@ -11,11 +11,7 @@ struct Runs: AsyncParsableCommand {
         try await exitOnFailure(.beforeChange) {
             let journal = JournalStore(directory: JournalStore.defaultDirectory())
             let (local, unreadable) = Self.journals(journal)
-            for r in local {
-                say(
-                    "\(r.runID)  \(r.plan.target.instanceID)  \(r.status.rawValue)  step \(r.step.rawValue)  \(r.rootVolumeWhere)"
-                )
-            }
+            for r in local { say(r.listLine) }
             // A journal that cannot be read is listed with why, never skipped in silence.
             for (runID, why) in unreadable {
                 say(
