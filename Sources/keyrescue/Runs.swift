@@ -22,7 +22,7 @@ struct Runs: AsyncParsableCommand {
                 let client = try await aws.client()
                 for (run, instance, step) in try await RunRecovery.inProgress(ec2: client.ec2)
                 where !local.contains(where: { $0.runID == run }) {
-                    say("\(run)  \(instance)  in progress (tags)  step \(step)")
+                    say("\(run)  \(instance)  in progress (tags)  \(step)")
                 }
             }
         }

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import describe, image, launch, ssh_ok, ssh_port, wait_state
+from conftest import KEYRESCUE, Rescuer, describe, image, launch, ssh_ok, ssh_port, wait_state
 
 
 def open_port_22(ec2, iid: str, name: str) -> None:
@@ -232,3 +232,41 @@ def test_a_stalled_ssm_command_is_cancelled_and_instance_connect_follows(ec2, cl
     # The next route takes over: Instance Connect where it works, else the swap.
     assert result["summary"]["route"] in ("instance-connect", "swap"), result["summary"]
     assert any("route instance-connect" in n for n in notes) or result["summary"]["route"] == "instance-connect", notes
+
+
+def test_an_interrupted_door_is_listed_from_its_tags_and_rolled_back_elsewhere(ec2, cloud, rescuer, tmp_path):
+    """keyrescue killed while its SSM command hangs: the instance still carries the run's tags, so
+    another workstation lists the run and rolls it back (the tags go); a door is not resumed."""
+    iid = launch_al2023(ec2, cloud, tmp_path, managed=True)
+    spec = {"action": "SendCommand", "kind": "stall"}
+    urllib.request.urlopen(urllib.request.Request(f"{cloud}/_localcloud/faults", method="POST", data=json.dumps(spec).encode()))
+    key = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    proc = subprocess.Popen([str(KEYRESCUE), "reset", iid, "--public-key", f"{key}.pub", "--method", "ssm",
+                             "--route-timeout", "60", "--endpoint-url", cloud, "--region", "us-east-1"],
+                            env=rescuer.env(AWS_ACCESS_KEY_ID="AKIDDOORKILL"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(c["access_key_id"] == "AKIDDOORKILL" and c["action"] == "SendCommand"
+                      for c in json.load(urllib.request.urlopen(f"{cloud}/_localcloud/calls"))):
+            assert proc.poll() is None and time.monotonic() < deadline, "keyrescue never sent its command"
+            time.sleep(0.3)
+    finally:
+        proc.kill()
+        proc.wait()
+    tags = {t["Key"]: t["Value"] for t in describe(ec2, iid).get("Tags", [])}
+    assert tags.get("keyrescue:route") == "ssm", tags
+    run_id = tags["keyrescue:run"]
+    assert rescuer.record(run_id)["status"] == "in-progress"
+    resume = rescuer.run("resume", run_id)
+    assert resume.returncode == 6 and "a door is not resumed" in resume.stderr, resume.stdout + resume.stderr
+    elsewhere = Rescuer(cloud, tmp_path / "other-workstation")
+    listed = elsewhere.run("runs")
+    assert f"{run_id}  {iid}  in progress (tags)  route ssm" in listed.stdout, listed.stdout + listed.stderr
+    status = elsewhere.run("status", run_id)
+    assert status.returncode == 0 and f"run {run_id}: in-progress, route ssm" in status.stdout, status.stdout + status.stderr
+    rollback = elsewhere.run("rollback", run_id)
+    assert rollback.returncode == 0 and "rolled back" in rollback.stdout, rollback.stdout + rollback.stderr
+    assert not [t for t in describe(ec2, iid).get("Tags", []) if t["Key"].startswith("keyrescue:")]
+    assert stops(cloud, iid) == []

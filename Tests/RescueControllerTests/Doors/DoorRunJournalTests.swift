@@ -1,3 +1,4 @@
+@testable import AWSKit
 import Foundation
 import Testing
 
@@ -126,6 +127,22 @@ import Testing
         done.status = .done
         #expect(try await journal.rollBack(done).contains("a door rescue is not undone"))
         #expect(try await journal.rollBack(RunRecord(plan: plan, now: Date())) == "run kr-test is not a door rescue")
+    }
+
+    @Test func anInterruptedDoorIsRebuiltFromItsTagsAndASwapIsNot() throws {
+        var door = Instance(instanceId: "i-9", state: .running)
+        door.rootDeviceName = "/dev/xvda"
+        door.blockDeviceMappings = [.init(deviceName: "/dev/xvda", volumeId: "vol-9", status: "attached")]
+        door.tags = [Tag(RunTags.run, "kr-20270115T080000-ab12"), Tag(RunTags.route, "instance-connect")]
+        let record = try #require(
+            DoorRunRecovery.record(fromTags: [door], runID: "kr-20270115T080000-ab12", region: "us-east-1"))
+        #expect(record.route == .instanceConnect && record.status == .inProgress)
+        #expect(record.plan.target.instanceID == "i-9" && record.plan.target.rootVolumeID == "vol-9")
+        #expect(record.createdAt == Date(timeIntervalSince1970: 1_800_000_000))
+        #expect(record.statusLines[0] == "run kr-20270115T080000-ab12: in-progress, route instance-connect")
+        var swap = door
+        swap.tags = [Tag(RunTags.run, "kr-1"), Tag(RunTags.rootVolume, "vol-9"), Tag(RunTags.step, "planned")]
+        #expect(DoorRunRecovery.record(fromTags: [swap], runID: "kr-1", region: "us-east-1") == nil)
     }
 
     @Test func journalsFromBeforeTheDoorsStillLoadAsSwaps() throws {
