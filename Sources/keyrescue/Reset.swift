@@ -35,7 +35,7 @@ struct ResetCommand {
                 try await Preflight(aws: client).run(options.request(keys, agentPath: agentPath), runID: runID)
             },
             probePermissions: { plan in try await Preflight(aws: client).probePermissions(plan) },
-            confirm: { _ in Terminal.confirm("Go ahead despite these warnings? [y/N] ", json: options.json) },
+            confirm: { question in Terminal.confirm(question.prompt, json: options.json) },
             execute: { plan in
                 out.handle(.note("journal: \(journal.path(of: plan.runID).path)"))
                 let engine = RescueEngine(

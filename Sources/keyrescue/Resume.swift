@@ -11,6 +11,10 @@ struct Resume: AsyncParsableCommand {
         try await exitOnFailure(.runStarted) {
             let client = try await aws.client()
             let record = try await loadRun(runID, client: client)
+            if let done = try DoorRunJournal.resumeOutcome(record) {
+                say(done)
+                return
+            }
             guard !record.plan.keys.publicKeys.isEmpty || record.step >= .attachedToRescue else {
                 throw ControllerError.runNeedsRollback(
                     runID,

@@ -11,6 +11,10 @@ struct Rollback: AsyncParsableCommand {
         try await exitOnFailure(.runStarted) {
             let client = try await aws.client()
             let record = try await loadRun(runID, client: client)
+            if record.route != nil {
+                say(try await ResetCommand.doorJournal(client).rollBack(record))
+                return
+            }
             let out = ProgressRenderer.forStdout(json: false)
             let engine = RescueEngine(
                 aws: client, journal: JournalStore(directory: JournalStore.defaultDirectory()),

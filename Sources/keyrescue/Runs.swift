@@ -11,11 +11,7 @@ struct Runs: AsyncParsableCommand {
         try await exitOnFailure(.beforeChange) {
             let journal = JournalStore(directory: JournalStore.defaultDirectory())
             let (local, unreadable) = Self.journals(journal)
-            for r in local {
-                say(
-                    "\(r.runID)  \(r.plan.target.instanceID)  \(r.status.rawValue)  step \(r.step.rawValue)  \(r.rootVolumeWhere)"
-                )
-            }
+            for r in local { say(r.listLine) }
             // A journal that cannot be read is listed with why, never skipped in silence.
             for (runID, why) in unreadable {
                 say(
@@ -26,7 +22,7 @@ struct Runs: AsyncParsableCommand {
                 let client = try await aws.client()
                 for (run, instance, step) in try await RunRecovery.inProgress(ec2: client.ec2)
                 where !local.contains(where: { $0.runID == run }) {
-                    say("\(run)  \(instance)  in progress (tags)  step \(step)")
+                    say("\(run)  \(instance)  in progress (tags)  \(step)")
                 }
             }
         }

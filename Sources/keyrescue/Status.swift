@@ -17,14 +17,7 @@ struct Status: AsyncParsableCommand {
             } else {
                 record = try await loadRun(runID, client: try await aws.client())
             }
-            say(
-                """
-                run \(record.runID): \(record.status.rawValue), last step done: \(record.step.rawValue)
-                  instance:    \(record.plan.target.instanceID) (was \(record.plan.target.originalState))
-                  root volume: \(record.plan.target.rootVolumeID), \(record.rootVolumeWhere)
-                  snapshot:    \(record.snapshotID ?? "none")
-                  rescue host: \(record.rescueInstanceID ?? "none")
-                """)
+            for line in record.statusLines { say(line) }
             if let error = record.lastError { say("  last error:  \(error)") }
             for line in record.history.suffix(12) { say("  | \(line)") }
         }

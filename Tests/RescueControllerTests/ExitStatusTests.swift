@@ -49,10 +49,10 @@ import Testing
             name: "a key OpenSSL cannot make", error: ControllerError.cannotGenerateKey("no ed25519"), status: .refused),
         Row(name: "an unknown failure before any change", error: aws("InternalError", status: 500), status: .refused),
         Row(
-            name: "warnings nobody could confirm", error: ControllerError.notConfirmed(warnings: 1, asked: false),
+            name: "warnings nobody could confirm", error: ControllerError.notConfirmed("1 warning", asked: false),
             status: .notConfirmed),
         Row(
-            name: "warnings answered no", error: ControllerError.notConfirmed(warnings: 2, asked: true),
+            name: "warnings answered no", error: ControllerError.notConfirmed("2 warnings", asked: true),
             status: .notConfirmed),
         Row(
             name: "probes denied", error: ControllerError.permissionsMissing(["ec2:StopInstances"]),

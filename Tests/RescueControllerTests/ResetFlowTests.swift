@@ -45,8 +45,8 @@ import Testing
             probePermissions: { _ in
                 log.add("probes"); return fakes.denied
             },
-            confirm: { warnings in
-                log.add("confirm \(warnings.count)"); return fakes.answer
+            confirm: { question in
+                log.add("confirm \(question.warnings.count)"); return fakes.answer
             },
             execute: { plan in
                 log.add("execute")

@@ -1,6 +1,6 @@
-"""Issue 13 on the local cloud: `--method` on a closed door, the swap for an image with no door, and
-`keyrescue diagnose` (key, network, instance). The SSM and Instance Connect rescues themselves need
-the local cloud's SSM and Instance Connect (branch lc-doors)."""
+"""Issue 13 on the local cloud: `--method` on a closed door, the swap for an image with no door,
+`keyrescue diagnose` (key, network, instance, and the routes of each instance below), and the door
+rescues themselves: SSM and Instance Connect with no stop, journaled for `runs` and `status`."""
 from __future__ import annotations
 
 import json
@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import describe, image, launch, ssh_ok, ssh_port, wait_state
+from conftest import KEYRESCUE, Rescuer, describe, image, launch, ssh_ok, ssh_port, wait_state
 
 
 def open_port_22(ec2, iid: str, name: str) -> None:
@@ -70,15 +70,17 @@ def test_diagnose_blames_the_key_when_no_local_key_matches(ec2, rescuer, tmp_pat
     assert "Debian" in report["routes"]["instanceConnect"]["why"]
 
 
-def test_diagnose_finds_the_local_key_of_the_key_pair(ec2, rescuer, tmp_path):
-    """An imported RSA key pair: EC2's fingerprint is the MD5 of its DER public key. (The local
-    cloud gives imported ED25519 keys an MD5 too, where AWS gives a base64 SHA-256, so RSA here.)"""
+@pytest.mark.parametrize("kind", ["rsa", "ed25519"])
+def test_diagnose_finds_the_local_key_of_the_key_pair(ec2, rescuer, tmp_path, kind):
+    """An imported key pair: EC2's fingerprint is the MD5 of the DER public key for RSA, the
+    base64 SHA-256 for ED25519 (the local cloud's too: localcloud/key_pairs.py)."""
     home = tmp_path / "home"
     (home / ".ssh").mkdir(parents=True)
     key = home / ".ssh" / "old"
-    subprocess.run(["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "", "-f", str(key)], check=True)
-    name = f"rsa-{tmp_path.name}"
-    ec2.import_key_pair(KeyName=name, PublicKeyMaterial=key.with_suffix(".pub").read_bytes())
+    subprocess.run(["ssh-keygen", "-q", "-t", kind, "-N", "", "-f", str(key)], check=True)
+    name = f"{kind}-{tmp_path.name}"
+    imported = ec2.import_key_pair(KeyName=name, PublicKeyMaterial=key.with_suffix(".pub").read_bytes())
+    assert (":" in imported["KeyFingerprint"]) == (kind == "rsa"), imported["KeyFingerprint"]
     iid = ec2.run_instances(ImageId=image(ec2, "debian-12-amd64-2*"), InstanceType="t3.micro", KeyName=name,
                             MinCount=1, MaxCount=1)["Instances"][0]["InstanceId"]
     wait_state(ec2, iid, "running")
@@ -166,11 +168,11 @@ def stops(cloud: str, iid: str) -> list[str]:
     return [t["state"] for t in log if t["instance_id"] == iid and t["state"] in ("stopping", "stopped")]
 
 
-def door_rescue(rescuer, cloud: str, iid: str, tmp_path, *extra: str) -> dict:
+def door_rescue(rescuer, cloud: str, iid: str, tmp_path, *extra: str, **env: str) -> dict:
     port = ssh_port(cloud, iid)
     key = tmp_path / "new"
     out = rescuer.run("reset", iid, "--generate-key", str(key), "--json", "--verify", "ssh",
-                      "--ssh-option=-oHostName=127.0.0.1", f"--ssh-option=-oPort={port}", *extra)
+                      "--ssh-option=-oHostName=127.0.0.1", f"--ssh-option=-oPort={port}", *extra, **env)
     assert out.returncode == 0, out.stdout + out.stderr
     events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
     summary = next(e for e in events if e.get("event") == "summary")
@@ -180,26 +182,44 @@ def door_rescue(rescuer, cloud: str, iid: str, tmp_path, *extra: str) -> dict:
 
 def test_an_ssm_managed_instance_is_rescued_through_ssm_without_a_stop(ec2, cloud, rescuer, tmp_path):
     iid = launch_al2023(ec2, cloud, tmp_path, managed=True)
-    result = door_rescue(rescuer, cloud, iid, tmp_path)
+    report = diagnose(rescuer, iid, tmp_path)
+    assert report["routes"]["ssm"]["open"] is True and report["chosen"] == "ssm", report["routes"]
+    result = door_rescue(rescuer, cloud, iid, tmp_path, AWS_ACCESS_KEY_ID="AKIDDOORSSM")
     summary = result["summary"]
     assert summary["route"] == "ssm" and summary["downtimeSeconds"] == 0, summary
     assert summary["snapshot"] == "" and "logged in with the new key" in summary["verified"], summary
     assert stops(cloud, iid) == []
     assert describe(ec2, iid)["State"]["Name"] == "running"
+    # Journaled like a swap: `runs` and `status` show it; its tags were on the instance only while it ran.
+    run_id = summary["runID"]
+    assert rescuer.run_ids() == [run_id]
+    record = rescuer.record(run_id)
+    assert (record["route"], record["status"], record["plan"]["target"]["instanceID"]) == ("ssm", "done", iid), record
+    assert record["finishedAt"] >= record["createdAt"]
+    runs = rescuer.run("runs")
+    assert runs.returncode == 0 and f"{run_id}  {iid}  done  route ssm  downtime 0 s" in runs.stdout, runs.stdout
+    status = rescuer.run("status", run_id)
+    assert status.returncode == 0 and f"run {run_id}: done, route ssm" in status.stdout, status.stdout
+    assert "never stopped: downtime 0 s" in status.stdout
+    assert not [t for t in describe(ec2, iid).get("Tags", []) if t["Key"].startswith("keyrescue:")]
+    calls = [c["action"] for c in json.load(urllib.request.urlopen(f"{cloud}/_localcloud/calls"))
+             if c["access_key_id"] == "AKIDDOORSSM" and not c["dry_run"] and c["action"] in ("CreateTags", "DeleteTags", "SendCommand")]
+    assert calls == ["CreateTags", "SendCommand", "DeleteTags"], calls
 
 
-# On AWS, AL2023's ec2-user has passwordless sudo; the local cloud's AL2023 seed has no sudo yet.
-NO_SUDO = pytest.mark.xfail(reason="the local cloud's AL2023 seed has no sudo (lc-doors seed)", strict=True)
-
-
-@NO_SUDO
+# As on AWS, AL2023's ec2-user has passwordless sudo (the seed's /etc/sudoers.d/90-cloud-init-users).
 def test_an_instance_without_a_profile_is_rescued_through_instance_connect(ec2, cloud, rescuer, tmp_path):
     iid = launch_al2023(ec2, cloud, tmp_path, managed=False)
+    report = diagnose(rescuer, iid, tmp_path)
+    assert report["routes"]["ssm"]["open"] is False, report["routes"]
+    assert report["routes"]["instanceConnect"]["open"] is True and report["chosen"] == "instance-connect", report
     result = door_rescue(rescuer, cloud, iid, tmp_path)
     assert result["summary"]["route"] == "instance-connect", result["summary"]
     assert result["summary"]["downtimeSeconds"] == 0
     assert stops(cloud, iid) == []
     assert not list(Path("/tmp").glob(f"keyrescue-ic-*/throwaway")), "the throwaway key is deleted"
+    record = rescuer.record(result["summary"]["runID"])
+    assert (record["route"], record["status"]) == ("instance-connect", "done"), record
 
 
 def test_a_stalled_ssm_command_is_cancelled_and_instance_connect_follows(ec2, cloud, rescuer, tmp_path):
@@ -212,3 +232,41 @@ def test_a_stalled_ssm_command_is_cancelled_and_instance_connect_follows(ec2, cl
     # The next route takes over: Instance Connect where it works, else the swap.
     assert result["summary"]["route"] in ("instance-connect", "swap"), result["summary"]
     assert any("route instance-connect" in n for n in notes) or result["summary"]["route"] == "instance-connect", notes
+
+
+def test_an_interrupted_door_is_listed_from_its_tags_and_rolled_back_elsewhere(ec2, cloud, rescuer, tmp_path):
+    """keyrescue killed while its SSM command hangs: the instance still carries the run's tags, so
+    another workstation lists the run and rolls it back (the tags go); a door is not resumed."""
+    iid = launch_al2023(ec2, cloud, tmp_path, managed=True)
+    spec = {"action": "SendCommand", "kind": "stall"}
+    urllib.request.urlopen(urllib.request.Request(f"{cloud}/_localcloud/faults", method="POST", data=json.dumps(spec).encode()))
+    key = tmp_path / "k"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    proc = subprocess.Popen([str(KEYRESCUE), "reset", iid, "--public-key", f"{key}.pub", "--method", "ssm",
+                             "--route-timeout", "60", "--endpoint-url", cloud, "--region", "us-east-1"],
+                            env=rescuer.env(AWS_ACCESS_KEY_ID="AKIDDOORKILL"),
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while not any(c["access_key_id"] == "AKIDDOORKILL" and c["action"] == "SendCommand"
+                      for c in json.load(urllib.request.urlopen(f"{cloud}/_localcloud/calls"))):
+            assert proc.poll() is None and time.monotonic() < deadline, "keyrescue never sent its command"
+            time.sleep(0.3)
+    finally:
+        proc.kill()
+        proc.wait()
+    tags = {t["Key"]: t["Value"] for t in describe(ec2, iid).get("Tags", [])}
+    assert tags.get("keyrescue:route") == "ssm", tags
+    run_id = tags["keyrescue:run"]
+    assert rescuer.record(run_id)["status"] == "in-progress"
+    resume = rescuer.run("resume", run_id)
+    assert resume.returncode == 6 and "a door is not resumed" in resume.stderr, resume.stdout + resume.stderr
+    elsewhere = Rescuer(cloud, tmp_path / "other-workstation")
+    listed = elsewhere.run("runs")
+    assert f"{run_id}  {iid}  in progress (tags)  route ssm" in listed.stdout, listed.stdout + listed.stderr
+    status = elsewhere.run("status", run_id)
+    assert status.returncode == 0 and f"run {run_id}: in-progress, route ssm" in status.stdout, status.stdout + status.stderr
+    rollback = elsewhere.run("rollback", run_id)
+    assert rollback.returncode == 0 and "rolled back" in rollback.stdout, rollback.stdout + rollback.stderr
+    assert not [t for t in describe(ec2, iid).get("Tags", []) if t["Key"].startswith("keyrescue:")]
+    assert stops(cloud, iid) == []

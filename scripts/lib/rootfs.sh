@@ -5,8 +5,11 @@
 #   tarball=$(rootfs_tarball ssh)     # builds once, then prints the cached path
 #
 # Flavours (one place, so every user shares the same cache entries):
-#   ssh : minbase + openssh-server, curl          (agent login proof, namespace instances)
+#   ssh : minbase + openssh-server, curl, sudo    (agent login proof, namespace instances;
+#                                                  sudo: an AMI's default user has it, and the
+#                                                  Instance Connect route runs the agent with sudo -n)
 #   vm  : ssh + kernel, systemd, udev, DHCP       (QEMU-booted instances, the demo's login)
+# The package list is part of the cache key: changing it builds a new tarball.
 # The tarball keeps numeric owners and xattrs; a flock makes concurrent callers wait
 # for one build instead of racing.
 
@@ -16,8 +19,8 @@ KEYRESCUE_DEBIAN_SUITE=${KEYRESCUE_DEBIAN_SUITE:-bookworm}
 
 rootfs_packages() {
     case "$1" in
-        ssh) echo "openssh-server,curl,ca-certificates" ;;
-        vm) echo "openssh-server,curl,ca-certificates,linux-image-amd64,systemd-sysv,udev,ifupdown,isc-dhcp-client,iproute2,nvme-cli,xfsprogs,e2fsprogs" ;;
+        ssh) echo "openssh-server,curl,ca-certificates,sudo" ;;
+        vm) echo "$(rootfs_packages ssh),linux-image-amd64,systemd-sysv,udev,ifupdown,isc-dhcp-client,iproute2,nvme-cli,xfsprogs,e2fsprogs" ;;
         *) echo "rootfs: unknown flavour '$1' (ssh, vm)" >&2; return 2 ;;
     esac
 }

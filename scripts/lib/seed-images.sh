@@ -7,6 +7,7 @@
 #                             #   debian-12-xfs.img (XFS on GPT, login user admin)
 #                             #   al2023.img     (XFS on GPT, ec2-user, Amazon Linux 2023 os-release,
 #                             #                   ec2-instance-connect's sshd AuthorizedKeysCommand)
+#                             # each with its default user in sudoers.d (passwordless, as on AWS)
 # Each image is an 8 GiB sparse file (EC2's smallest AL2023 root), one Linux partition
 # starting at 1 MiB. al2023.img is Debian underneath: the same shell, curl and sshd (and xz:
 # the agent arrives xz-compressed), with an ec2-user and an os-release saying amzn 2023, so it serves as the rescue host
@@ -15,7 +16,7 @@
 # shellcheck source=scripts/lib/rootfs.sh
 source "$(dirname "${BASH_SOURCE[0]}")/rootfs.sh"
 
-SEED_VERSION=v5
+SEED_VERSION=v6
 
 # seed_build IMAGE FSTYPE USER OSFLAVOUR TARBALL
 seed_build() {
@@ -39,6 +40,7 @@ seed_build() {
     mount "$loop" "$mnt"
     tar --numeric-owner --xattrs --xattrs-include='*' -C "$mnt" -xf "$tarball"
     useradd -R "$mnt" -m -s /bin/bash -U "$user"
+    seed_sudoers "$mnt" "$user"
     ssh-keygen -A -f "$mnt" >/dev/null
     printf 'UUID=%s / %s defaults 0 1\n' "$uuid" "$fs" >"$mnt/etc/fstab"
     mkdir -p "$mnt/etc/cloud/cloud.cfg.d"
@@ -67,6 +69,17 @@ OS
     umount "$mnt"
     losetup -d "$loop"
     mv "$tmp" "$img"
+}
+
+# seed_sudoers ROOT USER: on AWS's AMIs (Amazon Linux 2023, Debian, Ubuntu) cloud-init's
+# users-groups module gives the default user passwordless sudo in this file; the Instance Connect
+# route runs the agent with `sudo -n` as that user.
+seed_sudoers() {
+    local root=$1 user=$2
+    install -d -m 750 "$root/etc/sudoers.d"
+    printf '# Created by cloud-init (localcloud seed)\n\n# User rules for %s\n%s ALL=(ALL) NOPASSWD:ALL\n' \
+        "$user" "$user" >"$root/etc/sudoers.d/90-cloud-init-users"
+    chmod 440 "$root/etc/sudoers.d/90-cloud-init-users"
 }
 
 # seed_instance_connect ROOT: AL2023's ec2-instance-connect package, as far as sshd sees it: its

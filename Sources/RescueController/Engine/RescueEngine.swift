@@ -38,6 +38,7 @@ public final class RescueEngine: Sendable {
         var record = RunRecord(plan: plan, now: now)
         try lock(plan.runID)
         defer { journal.unlock(plan.runID) }
+        record.carryDoorLines(from: try? journal.load(plan.runID))
         do {
             try save(
                 &record,

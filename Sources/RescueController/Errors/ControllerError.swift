@@ -96,12 +96,15 @@ public struct ControllerError: Error, CustomStringConvertible, Sendable, Equatab
             next: "see `what to do` under each refusal above; nothing was changed")
     }
 
-    public static func notConfirmed(warnings: Int, asked: Bool) -> Self {
+    /// `why`: what needs the yes (SwapQuestion: the doors that did not serve, the warnings).
+    public static func notConfirmed(_ why: String, asked: Bool) -> Self {
         asked
-            ? Self(.notConfirmed, "not confirmed", next: "nothing was changed; run again and answer y, or pass --yes")
+            ? Self(
+                .notConfirmed, "not confirmed: \(why)",
+                next: "nothing was changed; run again and answer y, or pass --yes")
             : Self(
-                .notConfirmed, "\(warnings) warning(s) above need confirmation",
-                next: "read them, then pass --yes to go ahead; nothing was changed")
+                .notConfirmed, "confirmation needed: \(why)",
+                next: "read the reasons, then pass --yes to go ahead; nothing was changed")
     }
 
     public static func permissionsMissing(_ actions: [String]) -> Self {

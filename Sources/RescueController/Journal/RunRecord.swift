@@ -78,6 +78,13 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var address: String?
     /// Human log of what happened, one line per event.
     public var history: [String] = []
+    /// The door route of a door rescue (DoorRunJournal); nil for the swap, and in journals written
+    /// before the doors (they were all swaps). A door rescue never stops the target.
+    public var route: RescueRoute?
+    /// When a door rescue ended, rescued or not.
+    public var finishedAt: Date?
+    /// The route that ran this record: a door's, else the swap.
+    public var rescueRoute: RescueRoute { route ?? .swap }
 
     public init(plan: RescuePlan, now: Date) {
         self.plan = plan
@@ -96,8 +103,9 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// target, its root detached).
     public var targetUntouched: Bool { stoppedAt == nil && step < .targetStopped }
 
-    /// Seconds the target was down (stopped) for this run, when known.
+    /// Seconds the target was down (stopped) for this run, when known: none for a door rescue.
     public var downtime: Double? {
+        if rescueRoute != .swap { return 0 }
         guard let stoppedAt, let restartedAt else { return nil }
         return restartedAt.timeIntervalSince(stoppedAt)
     }

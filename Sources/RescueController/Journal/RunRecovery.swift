@@ -6,6 +6,7 @@ import Foundation
 public enum RunRecovery {
     public static func fromTags(runID: String, ec2: EC2Client, region: String) async throws -> RunRecord? {
         let found = try await ec2.describeInstances(filters: [EC2Filter("tag:\(RunTags.run)", [runID])])
+        if let door = DoorRunRecovery.record(fromTags: found, runID: runID, region: region) { return door }
         guard let target = found.first(where: { $0.tags.contains { $0.key == RunTags.rootVolume } }) else { return nil }
         func tag(_ key: String) -> String? { target.tags.first { $0.key == key }?.value }
         guard let volume = tag(RunTags.rootVolume), let device = tag(RunTags.rootDevice),
@@ -40,12 +41,17 @@ public enum RunRecovery {
         return record
     }
 
-    /// Rescues in progress in the account: every instance carrying `keyrescue:run` with a step.
+    /// Rescues in progress in the account: every instance carrying `keyrescue:run` with a step (a
+    /// swap), or with a route (a door: "route ssm").
     public static func inProgress(ec2: EC2Client) async throws -> [(runID: String, instanceID: String, step: String)] {
-        let found = try await ec2.describeInstances(filters: [EC2Filter("tag-key", [RunTags.step])])
+        let found = try await ec2.describeInstances(filters: [EC2Filter("tag-key", [RunTags.step, RunTags.route])])
         return found.compactMap { i in
             guard let run = i.tags.first(where: { $0.key == RunTags.run })?.value else { return nil }
-            return (run, i.instanceId, i.tags.first { $0.key == RunTags.step }?.value ?? "?")
+            func tag(_ key: String) -> String? { i.tags.first { $0.key == key }?.value }
+            return (
+                run, i.instanceId,
+                tag(RunTags.step).map { "step \($0)" } ?? tag(RunTags.route).map { "route \($0)" } ?? "?"
+            )
         }
     }
 }

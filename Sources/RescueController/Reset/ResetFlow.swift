@@ -21,7 +21,8 @@ public struct ResetFlow: Sendable {
         public var preflight: @Sendable (_ keys: ResetKeys) async throws -> PreflightResult
         /// The IAM actions DryRun probes found denied, in the order a rescue needs them.
         public var probePermissions: @Sendable (RescuePlan) async throws -> [String]
-        public var confirm: @Sendable ([PlanFinding]) async -> Answer
+        /// Asked before the swap (SwapQuestion.needsAnswer) unless `--yes`.
+        public var confirm: @Sendable (SwapQuestion) async -> Answer
         public var execute: @Sendable (RescuePlan) async throws -> RescueOutcome
         public var checkLogin: @Sendable (RescueOutcome, RescuePlan) async -> LoginCheck
 
@@ -29,7 +30,7 @@ public struct ResetFlow: Sendable {
             loadKeys: @escaping @Sendable () throws -> ResetKeys,
             preflight: @escaping @Sendable (ResetKeys) async throws -> PreflightResult,
             probePermissions: @escaping @Sendable (RescuePlan) async throws -> [String],
-            confirm: @escaping @Sendable ([PlanFinding]) async -> Answer,
+            confirm: @escaping @Sendable (SwapQuestion) async -> Answer,
             execute: @escaping @Sendable (RescuePlan) async throws -> RescueOutcome,
             checkLogin: @escaping @Sendable (RescueOutcome, RescuePlan) async -> LoginCheck
         ) {
@@ -76,23 +77,25 @@ public struct ResetFlow: Sendable {
         let denied = try await stages.probePermissions(plan)
         if dryRun { output(.plan(plan)) }
         guard denied.isEmpty else { throw ControllerError.permissionsMissing(denied) }
-        let triedDoors: Bool
+        let doorsShut: DoorSequence.DoorsShut
         switch try await throughDoors(plan) {
         case .rescued(let outcome, _):
             try await finish(outcome, plan)
             return
-        case .swap(let tried): triedDoors = tried
+        case .swap(let shut): doorsShut = shut
         }
         if dryRun {
             output(.note("dry run: the rescue could go ahead; nothing was changed"))
             return
         }
         // Falling through from a door to the swap stops the instance: that is asked, unless --yes.
-        if !result.warnings.isEmpty || triedDoors, !acceptWarnings {
-            switch await stages.confirm(result.warnings) {
+        let question = SwapQuestion(
+            instanceID: plan.target.instanceID, warnings: result.warnings, doors: doorsShut)
+        if question.needsAnswer, !acceptWarnings {
+            switch await stages.confirm(question) {
             case .yes: break
-            case .no: throw ControllerError.notConfirmed(warnings: result.warnings.count, asked: true)
-            case .cannotAsk: throw ControllerError.notConfirmed(warnings: result.warnings.count, asked: false)
+            case .no: throw question.notConfirmed(asked: true)
+            case .cannotAsk: throw question.notConfirmed(asked: false)
             }
         }
         output(.note("run \(plan.runID): rescuing \(plan.target.instanceID)"))
@@ -101,7 +104,7 @@ public struct ResetFlow: Sendable {
 
     /// The door routes, when `--method` allows them; a dry run only judges them.
     func throughDoors(_ plan: RescuePlan) async throws -> DoorSequence.Result {
-        guard let doors else { return .swap(triedDoors: false) }
+        guard let doors else { return .swap(DoorSequence.DoorsShut()) }
         return try await doors.run(plan, dryRun: dryRun, output: output)
     }
 

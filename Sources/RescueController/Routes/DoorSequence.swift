@@ -27,9 +27,20 @@ public struct DoorSequence: Sendable {
     public enum Result: Sendable, Equatable {
         /// A door reset the key.
         case rescued(RescueOutcome, RescueRoute)
-        /// No door did; the swap follows. `triedDoors` is true when a door was tried and fell
-        /// through, so the swap (which stops the instance) must be confirmed.
-        case swap(triedDoors: Bool)
+        /// No door did; the swap follows.
+        case swap(DoorsShut)
+    }
+
+    /// Why no door served, for the swap's confirmation (SwapQuestion).
+    public struct DoorsShut: Sendable, Equatable {
+        /// One line per door the method allows: "route ssm: not open: …" or "route ssm fell through: …".
+        public var lines: [String] = []
+        /// A door was tried and fell through: the swap that follows stops the instance, so it is asked.
+        public var tried = false
+        public init(lines: [String] = [], tried: Bool = false) {
+            self.lines = lines
+            self.tried = tried
+        }
     }
 
     /// With `dryRun` (plan), only judges: no door is tried.
@@ -39,13 +50,20 @@ public struct DoorSequence: Sendable {
         let report = try await judge(plan)
         output(.routes(report))
         if let refusal = RouteJudgement.refusal(report, method: method) { throw refusal }
-        if dryRun { return .swap(triedDoors: false) }
-        var tried = false
-        for route in report.attempts(for: method) where route != .swap {
-            tried = true
+        if dryRun { return .swap(DoorsShut()) }
+        var shut = DoorsShut()
+        for route in method.candidates where route != .swap {
+            let verdict = report.verdict(route)
+            guard verdict.open else {
+                shut.lines.append("route \(route.rawValue): not open: \(verdict.why)")
+                continue
+            }
+            shut.tried = true
             switch try await attempt(route, plan) {
             case .done(let outcome): return .rescued(outcome, route)
-            case .fellThrough(let why): output(.note("route \(route.rawValue) fell through: \(why)"))
+            case .fellThrough(let why):
+                shut.lines.append("route \(route.rawValue) fell through: \(why)")
+                output(.note(shut.lines[shut.lines.count - 1]))
             }
         }
         guard method.candidates.contains(.swap) else {
@@ -53,6 +71,6 @@ public struct DoorSequence: Sendable {
                 "--method \(method.rawValue): the route was tried and failed before changing anything"
             ])
         }
-        return .swap(triedDoors: tried)
+        return .swap(shut)
     }
 }

@@ -22,6 +22,7 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 
 from . import disk_release
 from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
+from . import key_pairs  # noqa: F401  (EC2's key pair fingerprints)
 from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
 from .autoscaling import AutoScaling
 from .calls import CallLog, parse_call

@@ -196,6 +196,7 @@ class NamespaceRuntime:
             d.mkdir(parents=True, exist_ok=True)
         for name, (major, minor) in _BASIC_NODES.items():
             os.mknod(self.dev / name, 0o666 | stat.S_IFCHR, os.makedev(major, minor))
+            os.chmod(self.dev / name, 0o666)   # mknod's mode passes the umask: 0644 left /dev/null root's only
         for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
                              ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
                              ("ptmx", "pts/ptmx"), ("console", "/proc/1/fd/1"), ("ttyS0", "/proc/1/fd/1"),

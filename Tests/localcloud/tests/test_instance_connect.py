@@ -52,10 +52,10 @@ def key(tmp_path):
     return tmp_path / "k"
 
 
-def _ssh(key, port: int, user: str) -> subprocess.CompletedProcess:
+def _ssh(key, port: int, user: str, command: str = "id -un") -> subprocess.CompletedProcess:
     return subprocess.run(["ssh", "-i", str(key), "-p", str(port), "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes",
                            "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-                           "-o", "ConnectTimeout=10", f"{user}@127.0.0.1", "id -un"],
+                           "-o", "ConnectTimeout=10", f"{user}@127.0.0.1", command],
                           capture_output=True, text=True, timeout=30)
 
 
@@ -81,6 +81,15 @@ def test_a_pushed_key_logs_in_within_the_window_and_not_after(eic_cloud, booted,
     assert _ssh(key, ports["al2023"], "ec2-user").returncode == 255
     calls = json.loads(urllib.request.urlopen(f"{eic_cloud}/_localcloud/calls").read())
     assert [c["status"] for c in calls if (c["service"], c["action"]) == ("ec2-instance-connect", "SendSSHPublicKey")] == [200]
+
+
+def test_the_login_user_has_passwordless_sudo_and_a_writable_dev_null(eic_cloud, booted, key):
+    """As on AWS's AL2023 (cloud-init's /etc/sudoers.d/90-cloud-init-users): what the Instance
+    Connect route needs, `sudo -n`, and /dev/null 0666 for any user (mknod's mode passes the umask)."""
+    ids, ports = booted
+    _push(client(eic_cloud, "ec2-instance-connect"), ids["al2023"], "ec2-user", key)
+    out = _ssh(key, ports["al2023"], "ec2-user", "echo discarded > /dev/null && stat -c %a /dev/null && sudo -n id -un")
+    assert (out.returncode, out.stdout) == (0, "666\nroot\n"), out.stderr
 
 
 def test_an_image_without_the_package_refuses_the_pushed_key(eic_cloud, booted, key):
