@@ -17,9 +17,7 @@ extension RescueEngine {
             }
             try await mirrorTags(record)
             try await cloud.stopInstance(t.instanceID)
-        case .launchRescueHost:
-            try await launchRescue(&record)
-            loop.launchedAt = now
+        case .launchRescueHost: try await launchRescue(&record)
         case .retireRescueHost(let why): try await retireRescueHost(&record, why: why)
         case .stopRescueHost: try await cloud.stopInstance(record.rescueInstanceID ?? "")
         case .startRescueHost:
