@@ -151,6 +151,26 @@ extension RescueEngine {
         record.rescueLaunches = (record.rescueLaunches ?? 1) + 1
     }
 
+    /// Cleanup's end of the current host: terminated unless a describe shows it gone. A NotFound
+    /// within the window after its launch is asked again with backoff (a host EC2 does not know
+    /// yet may be running already); past the window EC2 never made it.
+    func terminateCurrentRescueHost(_ record: RunRecord) async throws {
+        guard let host = record.rescueInstanceID else { return }
+        let started = now
+        var polls = 0
+        while true {
+            if let state = try await cloud.describeInstance(host)?.state {
+                if !state.isGone { try await cloud.terminateInstance(host) }
+                return
+            }
+            polls += 1
+            let delay = timing.schedule(.rescueHostRunning, polls: polls).interval
+            let launched = record.rescueLaunchedAt ?? started
+            guard now.timeIntervalSince(launched) + delay < timing.eventualConsistency else { return }
+            try await environment.clock.sleep(seconds: delay)
+        }
+    }
+
     /// The recorded rescue host as EC2 shows it, and why EC2 ended its launch when that was for
     /// want of capacity. A NotFound is not taken for gone while EC2 may not know the host yet:
     /// until `eventualConsistency` after its launch (journaled, so also on `resume`; when unknown,

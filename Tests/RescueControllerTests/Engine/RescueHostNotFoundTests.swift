@@ -73,3 +73,21 @@ import Testing
         h.expectRestored()
     }
 }
+
+extension RescueHostNotFoundTests {
+    /// A run that ends while EC2 does not know its host yet: cleanup asks again rather than leave
+    /// the host running.
+    @Test func cleanupTerminatesAHostEC2DidNotKnowYet() async throws {
+        var timing = EngineTiming()
+        timing.readyTimeout = 20
+        let h = try EngineHarness(timing: timing)
+        h.cloud.with {
+            $0.hostsNeverReady = true
+            $0.unseenAfterLaunch = 12
+        }
+        let failure = try await #require(throws: RescueFailure.self) { try await h.engine().execute(h.plan) }
+        #expect(failure.disposition == .nothingChanged)
+        #expect(h.cloud.calls("TerminateInstances") == 1)
+        h.expectRestored()
+    }
+}
