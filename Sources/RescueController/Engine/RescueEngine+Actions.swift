@@ -17,9 +17,7 @@ extension RescueEngine {
             }
             try await mirrorTags(record)
             try await cloud.stopInstance(t.instanceID)
-        case .launchRescueHost:
-            try await launchRescue(&record)
-            loop.launchedAt = now
+        case .launchRescueHost: try await launchRescue(&record)
         case .retireRescueHost(let why): try await retireRescueHost(&record, why: why)
         case .stopRescueHost: try await cloud.stopInstance(record.rescueInstanceID ?? "")
         case .startRescueHost:
@@ -130,10 +128,7 @@ extension RescueEngine {
 
     func cleanUp(_ record: inout RunRecord) async throws {
         let bucket = record.plan.delivery.bucket
-        if let host = record.rescueInstanceID, let state = try await cloud.describeInstance(host)?.state, !state.isGone
-        {
-            try await cloud.terminateInstance(host)
-        }
+        try await terminateCurrentRescueHost(record)
         // The run's report also when a crash kept it out of the journal (none after a recovery
         // from tags: the bucket is unknown, and the objects expire by themselves). The agent under
         // keyrescue/agents/ is shared by every run (AgentDelivery): the bucket's expiry rule ends it.

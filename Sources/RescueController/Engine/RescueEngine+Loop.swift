@@ -12,7 +12,8 @@ extension RescueEngine {
         var waits: [EngineWait: (started: Date, polls: Int)] = [:]
         var lastConsole = Date.distantPast
         var lastConsoleLine = ""
-        var launchedAt: Date?
+        /// The first NotFound for the recorded rescue host in a row (observeRescueHost).
+        var rescueHostUnseenSince: Date?
     }
 
     /// Runs the record's status (forward or rollback) to its end.
@@ -135,13 +136,7 @@ extension RescueEngine {
             seen.root = .init(state: volume.state, attachedTo: attachment?.instanceId, attachment: attachment?.state)
         }
         if needs.contains(.rescueHost), let host = record.rescueInstanceID {
-            if let instance = try await cloud.describeInstance(host) {
-                seen.rescueHost = .state(instance.state)
-            } else if let launched = loop.launchedAt, now.timeIntervalSince(launched) < timing.eventualConsistency {
-                seen.rescueHost = .state(.pending)  // EC2 does not know it yet, right after the launch
-            } else {
-                seen.rescueHost = .gone
-            }
+            (seen.rescueHost, seen.rescueHostLaunchFailure) = try await observeRescueHost(host, record, &loop)
         }
         return seen
     }

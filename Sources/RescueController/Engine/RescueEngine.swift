@@ -141,7 +141,11 @@ public final class RescueEngine: Sendable {
             throw await stopped(&record, reason: "\(reason)\(unsaved); the rollback stopped too", error)
         }
         let next: String =
-            if case .agent(let failure) = error as? EngineFailure { AgentAdvice.next(for: failure) } else {
+            if case .agent(let failure) = error as? EngineFailure {
+                AgentAdvice.next(for: failure)
+            } else if let refused = error as? RescueHostTypes.NoneLaunched {
+                refused.next
+            } else {
                 "fix the cause and run keyrescue reset again"
             }
         let snapshot = "snapshot \(record.snapshotID ?? "none") kept"

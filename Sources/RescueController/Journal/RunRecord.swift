@@ -67,6 +67,19 @@ public struct RunRecord: Codable, Equatable, Sendable {
     /// Rescue hosts launched by this run (nil for one) and those replaced, for cleanup.
     public var rescueLaunches: Int?
     public var retiredRescueInstanceIDs: [String]?
+    /// The rescue host types EC2 refused, in the order tried (plan.rescueHost.instanceTypes): the
+    /// next launch takes the first type not in here, with a ClientToken of its own.
+    public var rescueTypeFailures: [RescueTypeFailure]?
+    /// When the current rescue host was launched (or found by its token): EC2 may answer NotFound
+    /// for it until `EngineTiming.eventualConsistency` after that, also to a later `resume`.
+    public var rescueLaunchedAt: Date?
+    public struct RescueTypeFailure: Codable, Equatable, Sendable {
+        public var type: String
+        /// EC2's error code (`InsufficientInstanceCapacity`, `Unsupported`, …), or the StateReason
+        /// code of a launch that ended terminated.
+        public var code: String
+        public var message: String
+    }
     /// When the root's current DetachVolume was sent, and when its holder was terminated to free
     /// it (a detach stuck `busy`): how long a stuck detach has lasted.
     public var rootDetachRequestedAt: Date?

@@ -20,6 +20,7 @@ final class FakeCloud: RescueCloud {
         var launch: (token: String, userData: String?, reportKey: String)?
         var group: String?
         var stateReason: String?
+        var stateReasonCode: String?
     }
 
     struct Disk {
@@ -67,6 +68,12 @@ final class FakeCloud: RescueCloud {
         var ipv6Only = false
         /// RunInstances answers this error (capacity, an unsupported type) every time.
         var launchError: String?
+        /// RunInstances of these types answers this error (capacity, a type the zone does not offer).
+        var launchErrorByType: [String: String] = [:]
+        /// Launches of these types are accepted, then end `terminated` for want of capacity.
+        var capacityEndsLaunchOf: Set<String> = []
+        /// Every RunInstances (not refused for its group), in order.
+        var launchRequests: [(type: String, token: String)] = []
     }
 
     let lag: Int
@@ -173,6 +180,7 @@ final class FakeCloud: RescueCloud {
             i.publicIpAddress = m.state == .running && !w.ipv6Only ? "203.0.113.7" : nil
             i.ipv6Address = m.state == .running && w.ipv6Only ? "2001:db8::7" : nil
             i.stateReason = m.stateReason
+            i.stateReasonCode = m.stateReasonCode
             i.blockDeviceMappings = m.mappings.map {
                 InstanceBlockDevice(
                     deviceName: $0.key, volumeId: $0.value.volume, status: "attached",
@@ -216,6 +224,8 @@ final class FakeCloud: RescueCloud {
                 w.groupUnseen -= 1
                 throw Self.error("InvalidGroup.NotFound", "RunInstances")
             }
+            w.launchRequests.append((request.instanceType, request.clientToken))
+            if let code = w.launchErrorByType[request.instanceType] { throw Self.error(code, "RunInstances") }
             if let (id, m) = w.machines.first(where: { $0.value.launch?.token == request.clientToken }) {
                 guard m.launch?.userData == request.userData else {
                     throw Self.error("IdempotentParameterMismatch", "RunInstances")
@@ -228,6 +238,11 @@ final class FakeCloud: RescueCloud {
                 state: .pending, next: (.running, lag), rootDevice: "/dev/xvda", group: request.securityGroupIds.first)
             m.launch = (request.clientToken, request.userData, w.lastPresignedPut)
             for tag in request.tags { m.tags[tag.key] = tag.value }
+            if w.capacityEndsLaunchOf.contains(request.instanceType) {
+                m.next = (.terminated, lag)
+                m.stateReasonCode = "Server.InsufficientInstanceCapacity"
+                m.stateReason = "Server.InsufficientInstanceCapacity: Insufficient capacity."
+            }
             w.machines[id] = m
             w.unseen[id] = w.unseenAfterLaunch
             return id

@@ -15,6 +15,9 @@ public struct CloudObservation: Sendable, Equatable {
     /// The rescue host fetched the agent and checked its SHA-256 (its `ready` object, or the
     /// console line as the fallback); nil when not looked at.
     public var rescueHostReady: Bool?
+    /// EC2 ended the rescue host's launch for want of capacity (its StateReason): the next type
+    /// is tried (RescueHostTypes).
+    public var rescueHostLaunchFailure: String?
 
     public init(
         now: Date, target: TargetView? = nil, root: RootView? = nil, rescueHost: HostView? = nil,

@@ -84,6 +84,7 @@ public enum RescueDecision {
                     .agent(report.error ?? .init(.unrecognized, "the rescue host's bootstrap failed", hint: "")))
             }
             if seen.rescueHostReady == true { return .stopTarget }
+            if let why = seen.rescueHostLaunchFailure { return .retireRescueHost(why: why) }
             switch seen.rescueHost {
             case .state(.pending), .state(.running), nil: return .wait(.rescueHostReady)
             case .state(let state): return .fail(.rescueHostNotReady("the rescue host \(host) is \(state)"))
