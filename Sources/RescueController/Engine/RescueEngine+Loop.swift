@@ -134,6 +134,7 @@ extension RescueEngine {
             let attachment = volume.attachments.first
             seen.root = .init(state: volume.state, attachedTo: attachment?.instanceId, attachment: attachment?.state)
         }
+        if needs.contains(.autoScaling) { seen.autoScaling = try await autoScalingView(record) }
         if needs.contains(.rescueHost), let host = record.rescueInstanceID {
             if let instance = try await cloud.describeInstance(host) {
                 seen.rescueHost = .state(instance.state)
@@ -208,6 +209,7 @@ extension RescueEngine {
         case .volumeAttached, .volumeDetached:
             return "\(t.rootVolumeID) \(seen.root?.attachment?.rawValue ?? seen.root?.state.rawValue ?? "?")"
         case .report: return consoleLine.isEmpty ? "waiting for the agent" : consoleLine
+        case .standbyEntered, .backInService: return standbySummary(record, seen)
         }
     }
 }

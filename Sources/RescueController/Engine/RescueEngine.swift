@@ -122,6 +122,17 @@ public final class RescueEngine: Sendable {
                 next:
                     "fix what the reason says, then `keyrescue resume \(record.runID)`: it starts the instance and cleans up"
             )
+        } catch EngineFailure.standby(let why, let next) where record.step >= .targetRestored {
+            // The key is written and the target runs as it did: only its return to service is left.
+            let t = record.plan.target
+            record.status = .needsAttention
+            record.lastError = why
+            let unsaved = saveReporting(&record, "\(t.instanceID) not back in service: \(why)")
+            throw RescueFailure(
+                runID: record.runID, message: why + unsaved, disposition: .resumable,
+                state:
+                    "the key is written; \(t.instanceID) runs, out of service in Auto Scaling group \(t.autoScalingGroupName ?? "?")",
+                next: "\(next); `keyrescue resume \(record.runID)` then returns it to service and cleans up")
         } catch {
             record.lastError = "\(error)"
             let unsaved = saveReporting(&record, "failed during \(record.step.next?.rawValue ?? "?"): \(error)")
@@ -140,8 +151,10 @@ public final class RescueEngine: Sendable {
             throw await stopped(&record, reason: "\(reason)\(unsaved); the rollback stopped too", error)
         }
         let next: String =
-            if case .agent(let failure) = error as? EngineFailure { AgentAdvice.next(for: failure) } else {
-                "fix the cause and run keyrescue reset again"
+            switch error as? EngineFailure {
+            case .agent(let failure): AgentAdvice.next(for: failure)
+            case .standby(_, let next): next
+            default: "fix the cause and run keyrescue reset again"
             }
         let snapshot = "snapshot \(record.snapshotID ?? "none") kept"
         if record.targetUntouched {

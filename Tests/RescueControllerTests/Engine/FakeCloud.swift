@@ -67,6 +67,8 @@ final class FakeCloud: RescueCloud {
         var ipv6Only = false
         /// RunInstances answers this error (capacity, an unsupported type) every time.
         var launchError: String?
+        /// The target's Auto Scaling group, when it is in one (FakeCloud+AutoScaling.swift).
+        var autoScaling: FakeGroup?
     }
 
     let lag: Int
@@ -129,6 +131,7 @@ final class FakeCloud: RescueCloud {
             }
             w.disks[id] = d
         }
+        tickAutoScaling(&w)
         // The bootstrap: a running rescue host fetches the agent and says it is ready.
         for (_, m) in w.machines where m.state == .running && !w.hostsNeverReady {
             guard let report = m.launch?.reportKey, report.hasSuffix("report.json") else { continue }

@@ -15,6 +15,8 @@ public struct CloudObservation: Sendable, Equatable {
     /// The rescue host fetched the agent and checked its SHA-256 (its `ready` object, or the
     /// console line as the fallback); nil when not looked at.
     public var rescueHostReady: Bool?
+    /// `--standby`: the target's place in its Auto Scaling group (DescribeAutoScalingInstances).
+    public var autoScaling: AutoScalingView?
 
     public init(
         now: Date, target: TargetView? = nil, root: RootView? = nil, rescueHost: HostView? = nil,
@@ -79,4 +81,6 @@ public struct ObservationNeeds: OptionSet, Sendable {
     public static let report = ObservationNeeds(rawValue: 8)
     /// The rescue host's readiness (and a failure report its bootstrap left instead).
     public static let ready = ObservationNeeds(rawValue: 16)
+    /// The target's Auto Scaling lifecycle state (`--standby`).
+    public static let autoScaling = ObservationNeeds(rawValue: 1 << 8)
 }
