@@ -64,6 +64,15 @@ extension RescueEngine {
         }
     }
 
+    /// Said in a failure's state while this run may hold the member out of service.
+    func standbyNote(_ record: RunRecord) -> String {
+        guard record.plan.standby, record.enterStandbyRequestedAt != nil, record.exitStandbyAcceptedAt == nil else {
+            return ""
+        }
+        return
+            "; it stays in Standby in Auto Scaling group \(record.plan.target.autoScalingGroupName ?? "?") (not replaced) until resume or rollback returns it to service"
+    }
+
     /// The target's place in its group, for the decisions.
     func autoScalingView(_ record: RunRecord) async throws -> AutoScalingView {
         guard let state = try await cloud.autoScalingLifecycle(record.plan.target.instanceID) else { return .notMember }

@@ -105,7 +105,7 @@ public final class RescueEngine: Sendable {
                     "EC2 has no capacity to start \(t.instanceID) now (\(shortage.error.code), \(shortage.attempts) attempts)\(unsaved)",
                 disposition: .resumable,
                 state:
-                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
+                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)\(standbyNote(record))",
                 next: "run `keyrescue resume \(record.runID)` in a few minutes: it starts the instance and cleans up")
         } catch EngineFailure.startFellBack(let why) {
             // Like a lasting capacity error: the key is written and the root is back; nothing to undo.
@@ -118,7 +118,7 @@ public final class RescueEngine: Sendable {
                 message: "\(t.instanceID) went back to stopped after StartInstances: \(why)\(unsaved)",
                 disposition: .resumable,
                 state:
-                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
+                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)\(standbyNote(record))",
                 next:
                     "fix what the reason says, then `keyrescue resume \(record.runID)`: it starts the instance and cleans up"
             )
@@ -176,7 +176,7 @@ public final class RescueEngine: Sendable {
         let unsaved = saveReporting(&record, "rollback stopped: \(error)")
         return RescueFailure(
             runID: record.runID, message: "\(reason): \(error)\(unsaved)", disposition: .resumable,
-            state: "the root volume is \(record.rootVolumeWhere)",
+            state: "the root volume is \(record.rootVolumeWhere)\(standbyNote(record))",
             next: "fix the cause, then `keyrescue rollback \(record.runID)` (or `keyrescue resume \(record.runID)`)")
     }
 

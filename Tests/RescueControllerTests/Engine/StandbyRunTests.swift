@@ -91,6 +91,22 @@ import Testing
         Self.expectBackInService(h)
     }
 
+    /// No capacity for the last start: the member stays in Standby (the group leaves it alone), said
+    /// in the failure, until `resume` starts it and returns it to service.
+    @Test func aTargetLeftStoppedForCapacityStaysInStandbyUntilResume() async throws {
+        let (h, plan) = try Self.harness()
+        let attempts = h.timing.capacityRetryDelays.count + 1
+        h.cloud.with { $0.capacityFailures = attempts }
+        let failure = try await #require(throws: RescueFailure.self) { try await h.engine().execute(plan) }
+        #expect(failure.disposition == .resumable)
+        #expect(failure.state.contains("stays in Standby in Auto Scaling group web"), "\(failure.state)")
+        #expect(h.cloud.group?.lifecycle == "Standby" && h.cloud.group?.replaced == false)
+        #expect(h.cloud.calls("ExitStandby") == 0)
+        _ = try await h.engine().resume(try h.record())
+        h.expectRestored()
+        Self.expectBackInService(h)
+    }
+
     static func checkpoints() async throws -> [EngineCheckpoint] {
         let (h, plan) = try harness(lag: 3)
         _ = try await h.engine().execute(plan)
