@@ -15,6 +15,8 @@ from datetime import datetime
 import boto3
 import pytest
 
+from test_iam_policy import policy_actions
+
 from conftest import assert_restored, describe, image, root_volume_of, ssh_ok, ssh_port, wait_state
 
 
@@ -67,9 +69,16 @@ def test_an_in_service_member_is_rescued_with_standby_and_returns_to_service(ec2
     name, iid, _ = member(ec2, cloud, tmp_path)
     root = root_volume_of(ec2, iid)
     new = tmp_path / "new"
-    out = rescuer.run("reset", iid, "--standby", "--generate-key", str(new), "--yes", "--verify", "none")
+    key = "AKIDSTANDBYCHECK"
+    out = rescuer.run("reset", iid, "--standby", "--generate-key", str(new), "--yes", "--verify", "none",
+                      AWS_ACCESS_KEY_ID=key)
     assert out.returncode == 0, out.stdout + out.stderr
     assert "stopped" in transitions(cloud, iid), "the rescue stopped the target (in Standby)"
+    calls = {f"{c['service']}:{c['action']}" for c in json.load(urllib.request.urlopen(f"{cloud}/_localcloud/calls"))
+             if c.get("access_key_id") == key and c["service"] == "autoscaling"}
+    assert calls == {"autoscaling:DescribeAutoScalingInstances", "autoscaling:DescribeAutoScalingGroups",
+                     "autoscaling:EnterStandby", "autoscaling:ExitStandby"}
+    assert calls <= policy_actions(), "deploy/iam-policy.json grants every Auto Scaling call --standby makes"
     assert_back_in_service(cloud, name, iid)
     assert_restored(ec2, iid, root)
     assert ssh_ok(ssh_port(cloud, iid), new)
