@@ -2,7 +2,8 @@
 (EnterStandby, desired capacity decremented) once the rescue host is ready and before the stop, and
 returns (ExitStandby) once it runs again; the local cloud's group replaces a member it finds stopped
 while InService (asg_grace), so a rescue without Standby would lose the instance. A SIGKILL right
-after EnterStandby reached the group is undone by `rollback` and finished by `resume`."""
+after EnterStandby reached the group is undone by `rollback` (also from another workstation, from
+the tags) and finished by `resume`."""
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ import pytest
 
 from test_iam_policy import policy_actions
 
-from conftest import assert_restored, describe, image, root_volume_of, ssh_ok, ssh_port, wait_state
+from conftest import Rescuer, assert_restored, describe, image, root_volume_of, ssh_ok, ssh_port, wait_state
 
 
 def autoscaling(cloud: str):
@@ -91,7 +92,7 @@ def test_an_in_service_member_is_rescued_with_standby_and_returns_to_service(ec2
     assert entered < stop < history.index("✓ ExitStandby")
 
 
-@pytest.mark.parametrize("finish", ["rollback", "resume"])
+@pytest.mark.parametrize("finish", ["rollback", "resume", "rollback-elsewhere"])
 def test_a_sigkill_after_enter_standby_is_undone_or_finished(ec2, cloud, rescuer, tmp_path, finish):
     name, iid, lost = member(ec2, cloud, tmp_path)
     root = root_volume_of(ec2, iid)
@@ -105,7 +106,10 @@ def test_a_sigkill_after_enter_standby_is_undone_or_finished(ec2, cloud, rescuer
     assert group(cloud, name)["Instances"][0]["LifecycleState"] in ("EnteringStandby", "Standby")
     tags = {t["Key"]: t["Value"] for t in describe(ec2, iid).get("Tags", [])}
     assert tags.get("keyrescue:standby-group") == name
-    done = rescuer.run(finish, run_id)
+    if finish == "rollback-elsewhere":   # no journal: the run and its group rebuilt from the tags
+        done = Rescuer(rescuer.cloud, tmp_path / "other-workstation").run("rollback", run_id)
+    else:
+        done = rescuer.run(finish, run_id)
     assert done.returncode == 0, done.stdout + done.stderr
     assert_back_in_service(cloud, name, iid)
     assert_restored(ec2, iid, root)
