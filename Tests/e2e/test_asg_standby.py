@@ -70,6 +70,9 @@ def test_an_in_service_member_is_rescued_with_standby_and_returns_to_service(ec2
     name, iid, _ = member(ec2, cloud, tmp_path)
     root = root_volume_of(ec2, iid)
     new = tmp_path / "new"
+    plan = rescuer.run("plan", iid, "--standby", "--generate-key", str(tmp_path / "p"))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert f"first to Standby in Auto Scaling group {name}" in plan.stdout, plan.stdout
     key = "AKIDSTANDBYCHECK"
     out = rescuer.run("reset", iid, "--standby", "--generate-key", str(new), "--yes", "--verify", "none",
                       AWS_ACCESS_KEY_ID=key)

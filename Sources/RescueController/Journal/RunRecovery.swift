@@ -34,7 +34,7 @@ public enum RunRecovery {
             // EnterStandby was (about to be) sent; when is unknown: the lifecycle state decides.
             record.plan.standby = true
             record.plan.target.autoScalingGroupName = group
-            record.enterStandbyRequestedAt = .distantPast
+            record.enterStandbyRequestedAt = Date(timeIntervalSince1970: 0)
         }
         let groups = try await ec2.describeSecurityGroups(filters: [EC2Filter("group-name", ["keyrescue-\(runID)"])])
         record.securityGroupID = groups.first?.groupId
