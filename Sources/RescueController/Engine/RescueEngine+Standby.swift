@@ -3,14 +3,17 @@ import Foundation
 
 /// `--standby`: carrying out EnterStandby and ExitStandby (RescueDecision+Standby.swift decides).
 extension RescueEngine {
-    /// EnterStandby (`enter`) or ExitStandby: journaled before it is sent and once accepted; a 4xx
-    /// refusal did not happen, so its request leaves the journal again.
+    /// EnterStandby (`enter`) or ExitStandby: journaled before it is sent and once accepted. A 4xx
+    /// refusal of a first request did not happen: it leaves the journal again. A request sent again
+    /// after a crash stays (with its new date): the earlier one may have got through and not show
+    /// yet, so the rollback gives the group the consistency bound to show it.
     func moveStandby(enter: Bool, _ record: inout RunRecord) async throws {
         let (target, group) = try standbyTarget(record)
         let call = enter ? "EnterStandby" : "ExitStandby"
         let requested: WritableKeyPath<RunRecord, Date?> =
             enter ? \.enterStandbyRequestedAt : \.exitStandbyRequestedAt
         let accepted: WritableKeyPath<RunRecord, Date?> = enter ? \.enterStandbyAcceptedAt : \.exitStandbyAcceptedAt
+        let first = record[keyPath: requested] == nil
         record[keyPath: requested] = now
         record[keyPath: accepted] = nil
         try save(&record, "\(call) of \(target) in Auto Scaling group \(group) requested")
@@ -22,7 +25,7 @@ extension RescueEngine {
                 try await cloud.exitStandby(target, group: group)
             }
         } catch let e as AWSError {
-            if e.httpStatus < 500 {
+            if e.httpStatus < 500, first {
                 record[keyPath: requested] = nil
                 _ = saveReporting(&record, "\(call) refused: \(e.code)")
             }

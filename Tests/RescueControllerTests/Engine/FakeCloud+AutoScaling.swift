@@ -20,6 +20,9 @@ struct FakeGroup {
     var enterError: String?
     /// ExitStandby answers this error code this many times.
     var exitError: (code: String, times: Int)?
+    /// DescribeAutoScalingInstances answers `InService` this many more times, whatever the state
+    /// (its eventual consistency).
+    var staleReads = 0
     /// The group found the target stopped while InService and replaced it.
     var replaced = false
 }
@@ -56,7 +59,13 @@ extension FakeCloud {
         with { w in
             w.calls.append("DescribeAutoScalingInstances")
             tickAutoScaling(&w)
-            return instanceID == Self.target ? w.autoScaling?.lifecycle : nil
+            guard instanceID == Self.target, var g = w.autoScaling else { return nil }
+            if g.staleReads > 0 {
+                g.staleReads -= 1
+                w.autoScaling = g
+                return "InService"
+            }
+            return g.lifecycle
         }
     }
 

@@ -107,15 +107,36 @@ import Testing
         Self.expectBackInService(h)
     }
 
+    /// After a crash right after EnterStandby, the group still reads InService past the consistency
+    /// bound: the request is sent again, refused (the member is in Standby already), and the earlier
+    /// request stays in the journal, so the rollback finds the member in Standby and returns it.
+    @Test func aResentEnterStandbyThatIsRefusedKeepsTheEarlierRequestAndIsUndone() async throws {
+        let (h, plan) = try Self.harness()
+        let crashed = try await Self.crashed(h, plan) { point, _ in point == .actionDone(.enterStandby) }
+        #expect(crashed)
+        h.clock.advance(120)
+        h.cloud.with { $0.autoScaling?.staleReads = 3 }
+        let failure = try await #require(throws: RescueFailure.self) { try await h.engine().resume(try h.record()) }
+        #expect(failure.disposition == .nothingChanged)
+        #expect(failure.message.contains("refused EnterStandby"))
+        #expect(h.cloud.calls("EnterStandby") == 2 && h.cloud.calls("ExitStandby") == 1)
+        #expect(h.cloud.calls("StopInstances") == 0)
+        h.expectRestored()
+        Self.expectBackInService(h)
+    }
+
     static func checkpoints() async throws -> [EngineCheckpoint] {
         let (h, plan) = try harness(lag: 3)
         _ = try await h.engine().execute(plan)
         return h.checkpoints.withLock { $0 }
     }
 
-    static func crashed(_ h: EngineHarness, _ plan: RescuePlan, at n: Int) async throws -> Bool {
+    /// A fresh run that crashes where `crash` says (the checkpoint and its number).
+    static func crashed(
+        _ h: EngineHarness, _ plan: RescuePlan, when crash: @escaping @Sendable (EngineCheckpoint, Int) -> Bool
+    ) async throws -> Bool {
         do {
-            _ = try await h.engine { _, seen in seen == n }.execute(plan)
+            _ = try await h.engine(crash: crash).execute(plan)
             return false
         } catch is SimulatedCrash {
             return true
@@ -133,7 +154,7 @@ import Testing
         let count = try await Self.checkpoints().count
         for n in 1...count {
             let (h, plan) = try Self.harness(lag: 3)
-            #expect(try await Self.crashed(h, plan, at: n), "crash \(n)")
+            #expect(try await Self.crashed(h, plan) { _, seen in seen == n }, "crash \(n)")
             _ = try await h.engine().resume(try h.record())
             #expect(try h.record().status == .done, "crash \(n)")
             h.expectRestored("crash at checkpoint \(n) of \(count)")
@@ -146,7 +167,7 @@ import Testing
         let count = try await Self.checkpoints().count
         for n in 1...count {
             let (h, plan) = try Self.harness(lag: 3)
-            #expect(try await Self.crashed(h, plan, at: n), "crash \(n)")
+            #expect(try await Self.crashed(h, plan) { _, seen in seen == n }, "crash \(n)")
             let done = try await h.engine().rollback(try h.record())
             #expect(done.status == .rolledBack, "crash \(n)")
             h.expectRestored("crash at checkpoint \(n) of \(count)")
