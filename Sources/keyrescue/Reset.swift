@@ -77,11 +77,17 @@ extension ResetOptions {
 }
 
 /// The engine's clock and crash hook. The fault matrix (Tests/e2e/test_fault_matrix.py) sets
-/// KEYRESCUE_TEST_KILL_AFTER=STEP: the process SIGKILLs itself right after that step is journaled.
+/// KEYRESCUE_TEST_KILL_AFTER=STEP: the process SIGKILLs itself right after that step is journaled;
+/// =enterStandby or =exitStandby: right after that call reached Auto Scaling (test_asg_standby.py).
 func engineEnvironment() -> EngineEnvironment {
-    guard let step = ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"].flatMap(RunStep.init(rawValue:))
-    else { return EngineEnvironment() }
-    return EngineEnvironment { point in
-        if point == .stepDone(step) { kill(getpid(), SIGKILL) }
+    guard let value = ProcessInfo.processInfo.environment["KEYRESCUE_TEST_KILL_AFTER"] else {
+        return EngineEnvironment()
+    }
+    let actions: [String: EngineAction] = ["enterStandby": .enterStandby, "exitStandby": .exitStandby]
+    let point: EngineCheckpoint? =
+        RunStep(rawValue: value).map { .stepDone($0) } ?? actions[value].map { .actionDone($0) }
+    guard let point else { return EngineEnvironment() }
+    return EngineEnvironment { reached in
+        if reached == point { kill(getpid(), SIGKILL) }
     }
 }

@@ -43,6 +43,7 @@ enum ResetRenderer {
                 "bucket": plan.delivery.bucket, "subnet": plan.rescueHost.subnetID ?? "",
                 "subnetReason": plan.rescueHost.subnetReason ?? "",
                 "associatePublicIP": plan.rescueHost.associatePublicIP,
+                "standbyGroup": plan.standby ? t.autoScalingGroupName ?? "" : "",
                 "tags": Dictionary(plan.tags.map { ($0.key, $0.value) }) { a, _ in a },
             ])
             return
@@ -54,6 +55,11 @@ enum ResetRenderer {
             plan.tags.isEmpty
             ? ""
             : "\n  tags on everything created: " + plan.tags.map { "\($0.key)=\($0.value)" }.joined(separator: ", ")
+        // --standby: out of the group's service for the stop (RescueDecision+Standby.swift).
+        let standby =
+            plan.standby
+            ? "\n     (first to Standby in Auto Scaling group \(t.autoScalingGroupName ?? "?"), desired capacity -1; InService again after the start)"
+            : ""
         say(
             [
                 "plan for \(t.instanceID) (\(t.availabilityZone), \(t.originalState)):",
@@ -61,7 +67,8 @@ enum ResetRenderer {
                     + " — \(host.subnetReason ?? "default subnet")\(tags)",
                 "  1. snapshot \(t.rootVolumeID) (kept\(plan.options.deleteSnapshot ? " until success" : ""))",
                 "  2. upload the agent to s3://\(plan.delivery.bucket)/\(plan.delivery.prefix)\(bucketNote)",
-                "  3. stop \(t.instanceID) while a rescue host (\(plan.rescueHost.imageID), \(plan.rescueHost.instanceType)) boots",
+                "  3. stop \(t.instanceID) while a rescue host (\(plan.rescueHost.imageID), \(plan.rescueHost.instanceType)) boots"
+                    + standby,
                 "  4. move \(t.rootVolumeID) from \(t.rootDeviceName) to the rescue host at \(plan.rescueHost.attachDevice)",
                 "  5. the agent writes the key\(user)\(plan.keys.replace ? ", removing the others" : "")",
                 "  6. move it back to \(t.rootDeviceName)\(t.originalState == .running ? ", start \(t.instanceID)" : ""), remove the rescue host",

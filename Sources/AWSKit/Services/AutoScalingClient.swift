@@ -59,4 +59,27 @@ public struct AutoScalingClient: Sendable {
                 })
         }
     }
+
+    /// EnterStandby of one instance. Not retried by the client: a first attempt that got through
+    /// makes a second one fail (the instance is no longer InService); the caller observes the
+    /// lifecycle state instead.
+    public func enterStandby(group: String, instanceIds: [String], shouldDecrementDesiredCapacity: Bool)
+        async throws
+    {
+        var params = QueryParameters()
+        params.set("AutoScalingGroupName", group)
+        params.list("InstanceIds.member", instanceIds)
+        params.set("ShouldDecrementDesiredCapacity", shouldDecrementDesiredCapacity)
+        _ = try await client.query(
+            "EnterStandby", version: Self.version, params, idempotency: .nonIdempotent(clientToken: nil))
+    }
+
+    /// ExitStandby (the group increments its desired capacity); not retried, as EnterStandby.
+    public func exitStandby(group: String, instanceIds: [String]) async throws {
+        var params = QueryParameters()
+        params.set("AutoScalingGroupName", group)
+        params.list("InstanceIds.member", instanceIds)
+        _ = try await client.query(
+            "ExitStandby", version: Self.version, params, idempotency: .nonIdempotent(clientToken: nil))
+    }
 }

@@ -39,7 +39,8 @@ public struct EngineTiming: Sendable {
         switch wait {
         case .volumeAttached, .volumeDetached: return (volumePoll, volumeTimeout)
         case .report: return (reportPoll, reportTimeout)
-        case .targetStopped, .targetRunning, .rescueHostRunning, .rescueHostStopped, .rescueHostReady:
+        case .targetStopped, .targetRunning, .rescueHostRunning, .rescueHostStopped, .rescueHostReady, .standbyEntered,
+            .backInService:
             let doubled = instancePoll * pow(2, Double(max(0, min(polls - 1, 16))))
             return (min(doubled, instancePollMax), wait == .rescueHostReady ? readyTimeout : instanceTimeout)
         }

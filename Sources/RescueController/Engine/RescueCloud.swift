@@ -42,6 +42,13 @@ public protocol RescueCloud: Sendable {
     func presign(_ method: String, bucket: String, key: String, expires: Int) async throws -> (
         url: URL, validUntil: Date
     )
+
+    // Auto Scaling, for `--standby` (AWSRescueCloud+Standby.swift).
+    /// The instance's LifecycleState in its Auto Scaling group; nil when it is in none.
+    func autoScalingLifecycle(_ instanceID: String) async throws -> String?
+    /// EnterStandby with ShouldDecrementDesiredCapacity=true.
+    func enterStandby(_ instanceID: String, group: String) async throws
+    func exitStandby(_ instanceID: String, group: String) async throws
 }
 
 /// The rescue's calls sent to AWS through AWSKit.

@@ -63,6 +63,8 @@ extension RescueEngine {
                     ))
                 for warning in report.warnings { events(.warning("target: \(warning.message)")) }
             }
+        case .enterStandby: try await moveStandby(enter: true, &record)
+        case .exitStandby: try await moveStandby(enter: false, &record)
         case .cleanUp, .wait, .completeStep, .finish, .fail: break  // the loop's own
         }
     }
@@ -208,6 +210,8 @@ extension RescueEngine {
         case .terminateRescueHost: "terminate the rescue host"
         case .acceptReport(let report): "report received (\(report.ok ? "ok" : "failed"))"
         case .cleanUp: "clean up"
+        case .enterStandby: "EnterStandby (desired capacity decremented)"
+        case .exitStandby: "ExitStandby (desired capacity incremented)"
         case .wait(let wait): "wait: \(wait.rawValue)"
         case .completeStep(let step): "done: \(step.rawValue)"
         case .finish(let status): "finish: \(status.rawValue)"

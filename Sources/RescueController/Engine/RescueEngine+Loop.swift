@@ -135,6 +135,7 @@ extension RescueEngine {
             let attachment = volume.attachments.first
             seen.root = .init(state: volume.state, attachedTo: attachment?.instanceId, attachment: attachment?.state)
         }
+        if needs.contains(.autoScaling) { seen.autoScaling = try await autoScalingView(record) }
         if needs.contains(.rescueHost), let host = record.rescueInstanceID {
             (seen.rescueHost, seen.rescueHostLaunchFailure) = try await observeRescueHost(host, record, &loop)
         }
@@ -203,6 +204,7 @@ extension RescueEngine {
         case .volumeAttached, .volumeDetached:
             return "\(t.rootVolumeID) \(seen.root?.attachment?.rawValue ?? seen.root?.state.rawValue ?? "?")"
         case .report: return consoleLine.isEmpty ? "waiting for the agent" : consoleLine
+        case .standbyEntered, .backInService: return standbySummary(record, seen)
         }
     }
 }

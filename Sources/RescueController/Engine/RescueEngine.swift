@@ -106,7 +106,7 @@ public final class RescueEngine: Sendable {
                     "EC2 has no capacity to start \(t.instanceID) now (\(shortage.error.code), \(shortage.attempts) attempts)\(unsaved)",
                 disposition: .resumable,
                 state:
-                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
+                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)\(standbyNote(record))",
                 next: "run `keyrescue resume \(record.runID)` in a few minutes: it starts the instance and cleans up")
         } catch EngineFailure.startFellBack(let why) {
             // Like a lasting capacity error: the key is written and the root is back; nothing to undo.
@@ -119,10 +119,21 @@ public final class RescueEngine: Sendable {
                 message: "\(t.instanceID) went back to stopped after StartInstances: \(why)\(unsaved)",
                 disposition: .resumable,
                 state:
-                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)",
+                    "the key is written; \(t.instanceID) is stopped with its root volume attached at \(t.rootDeviceName)\(standbyNote(record))",
                 next:
                     "fix what the reason says, then `keyrescue resume \(record.runID)`: it starts the instance and cleans up"
             )
+        } catch EngineFailure.standby(let why, let next) where record.step >= .targetRestored {
+            // The key is written and the target runs as it did: only its return to service is left.
+            let t = record.plan.target
+            record.status = .needsAttention
+            record.lastError = why
+            let unsaved = saveReporting(&record, "\(t.instanceID) not back in service: \(why)")
+            throw RescueFailure(
+                runID: record.runID, message: why + unsaved, disposition: .resumable,
+                state:
+                    "the key is written; \(t.instanceID) runs, out of service in Auto Scaling group \(t.autoScalingGroupName ?? "?")",
+                next: "\(next); `keyrescue resume \(record.runID)` then returns it to service and cleans up")
         } catch {
             record.lastError = "\(error)"
             let unsaved = saveReporting(&record, "failed during \(record.step.next?.rawValue ?? "?"): \(error)")
@@ -141,12 +152,11 @@ public final class RescueEngine: Sendable {
             throw await stopped(&record, reason: "\(reason)\(unsaved); the rollback stopped too", error)
         }
         let next: String =
-            if case .agent(let failure) = error as? EngineFailure {
-                AgentAdvice.next(for: failure)
-            } else if let refused = error as? RescueHostTypes.NoneLaunched {
-                refused.next
-            } else {
-                "fix the cause and run keyrescue reset again"
+            switch error {
+            case EngineFailure.agent(let failure): AgentAdvice.next(for: failure)
+            case EngineFailure.standby(_, let next): next
+            case let refused as RescueHostTypes.NoneLaunched: refused.next
+            default: "fix the cause and run keyrescue reset again"
             }
         let snapshot = "snapshot \(record.snapshotID ?? "none") kept"
         if record.targetUntouched {
@@ -168,7 +178,7 @@ public final class RescueEngine: Sendable {
         let unsaved = saveReporting(&record, "rollback stopped: \(error)")
         return RescueFailure(
             runID: record.runID, message: "\(reason): \(error)\(unsaved)", disposition: .resumable,
-            state: "the root volume is \(record.rootVolumeWhere)",
+            state: "the root volume is \(record.rootVolumeWhere)\(standbyNote(record))",
             next: "fix the cause, then `keyrescue rollback \(record.runID)` (or `keyrescue resume \(record.runID)`)")
     }
 

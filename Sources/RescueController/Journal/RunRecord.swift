@@ -89,6 +89,13 @@ public struct RunRecord: Codable, Equatable, Sendable {
     public var startRequestedAt: Date?
     /// The target's public IPv4 after the rescue, when it has one.
     public var address: String?
+    /// `--standby`: when EnterStandby and ExitStandby were sent (journaled before the call) and
+    /// when Auto Scaling accepted them. A request without an acceptance was cut short by a crash:
+    /// the lifecycle state says whether it got through.
+    public var enterStandbyRequestedAt: Date?
+    public var enterStandbyAcceptedAt: Date?
+    public var exitStandbyRequestedAt: Date?
+    public var exitStandbyAcceptedAt: Date?
     /// Human log of what happened, one line per event.
     public var history: [String] = []
     /// The door route of a door rescue (DoorRunJournal); nil for the swap, and in journals written
@@ -135,7 +142,10 @@ public enum RunTags {
     public static let originalState = "keyrescue:original-state"
     /// On each rescue host: the ClientToken it was launched with, to find it again after a crash.
     public static let launch = "keyrescue:launch"
-    public static let all = [run, step, rootVolume, rootDevice, rescueInstance, originalState]
+    /// `--standby`: the Auto Scaling group the target was moved to Standby in, from just before
+    /// EnterStandby (a rollback from the tags then knows to move it back).
+    public static let standbyGroup = "keyrescue:standby-group"
+    public static let all = [run, step, rootVolume, rootDevice, rescueInstance, originalState, standbyGroup]
 
     public static func values(_ record: RunRecord) -> [(String, String)] {
         var tags = [
@@ -143,6 +153,9 @@ public enum RunTags {
             (rootDevice, record.plan.target.rootDeviceName), (originalState, record.plan.target.originalState.rawValue),
         ]
         if let rescue = record.rescueInstanceID { tags.append((rescueInstance, rescue)) }
+        if record.enterStandbyRequestedAt != nil, let group = record.plan.target.autoScalingGroupName {
+            tags.append((standbyGroup, group))
+        }
         return tags
     }
 }

@@ -31,6 +31,12 @@ public enum RunRecovery {
         var record = RunRecord(plan: plan, now: Date())
         record.step = tag(RunTags.step).flatMap(RunStep.init(rawValue:)) ?? .targetStopped
         record.rescueInstanceID = tag(RunTags.rescueInstance)
+        if let group = tag(RunTags.standbyGroup) {
+            // EnterStandby was (about to be) sent; when is unknown: the lifecycle state decides.
+            record.plan.standby = true
+            record.plan.target.autoScalingGroupName = group
+            record.enterStandbyRequestedAt = Date(timeIntervalSince1970: 0)
+        }
         let groups = try await ec2.describeSecurityGroups(filters: [EC2Filter("group-name", ["keyrescue-\(runID)"])])
         record.securityGroupID = groups.first?.groupId
         let snaps = try await ec2.describeSnapshots(filters: [EC2Filter("tag:\(RunTags.run)", [runID])])

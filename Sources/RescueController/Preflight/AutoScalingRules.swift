@@ -10,6 +10,15 @@ public enum AutoScalingMembership: Sendable, Equatable {
 
 /// EC2 Auto Scaling user guide, "Temporarily remove instances from your Auto Scaling group": an
 /// InService member that stops is found unhealthy and replaced; one in Standby is left alone.
+///
+/// With `--standby` the rescue suspends no process: Standby itself keeps the member out of the
+/// health checks and scale-in (same page), which is what suspending HealthCheck/ReplaceUnhealthy
+/// would do for the whole group, and suspending Terminate would not even protect it ("Considerations
+/// for suspending processes": it "does not prevent the termination of ... instances that fail to
+/// resume properly from standby"). What the rescue depends on is that the member can enter Standby
+/// at all; EnterStandby (API reference) needs it InService and, decrementing the desired capacity,
+/// the capacity to stay "equal to or greater than the minimum capacity of the group". Both are
+/// refused here before any change; the engine still says so if the group refuses anyway.
 enum AutoScalingRules {
     static func findings(_ i: Instance, _ membership: AutoScalingMembership, standby: Bool) -> [PlanFinding] {
         switch membership {

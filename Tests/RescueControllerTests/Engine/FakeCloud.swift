@@ -74,6 +74,8 @@ final class FakeCloud: RescueCloud {
         var capacityEndsLaunchOf: Set<String> = []
         /// Every RunInstances (not refused for its group), in order.
         var launchRequests: [(type: String, token: String)] = []
+        /// The target's Auto Scaling group, when it is in one (FakeCloud+AutoScaling.swift).
+        var autoScaling: FakeGroup?
     }
 
     let lag: Int
@@ -136,6 +138,7 @@ final class FakeCloud: RescueCloud {
             }
             w.disks[id] = d
         }
+        tickAutoScaling(&w)
         // The bootstrap: a running rescue host fetches the agent and says it is ready.
         for (_, m) in w.machines where m.state == .running && !w.hostsNeverReady {
             guard let report = m.launch?.reportKey, report.hasSuffix("report.json") else { continue }

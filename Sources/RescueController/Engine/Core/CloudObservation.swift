@@ -18,6 +18,8 @@ public struct CloudObservation: Sendable, Equatable {
     /// EC2 ended the rescue host's launch for want of capacity (its StateReason): the next type
     /// is tried (RescueHostTypes).
     public var rescueHostLaunchFailure: String?
+    /// `--standby`: the target's place in its Auto Scaling group (DescribeAutoScalingInstances).
+    public var autoScaling: AutoScalingView?
 
     public init(
         now: Date, target: TargetView? = nil, root: RootView? = nil, rescueHost: HostView? = nil,
@@ -82,4 +84,6 @@ public struct ObservationNeeds: OptionSet, Sendable {
     public static let report = ObservationNeeds(rawValue: 8)
     /// The rescue host's readiness (and a failure report its bootstrap left instead).
     public static let ready = ObservationNeeds(rawValue: 16)
+    /// The target's Auto Scaling lifecycle state (`--standby`).
+    public static let autoScaling = ObservationNeeds(rawValue: 1 << 8)
 }

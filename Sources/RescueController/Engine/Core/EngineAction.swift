@@ -36,6 +36,11 @@ public enum EngineAction: Sendable, Equatable {
     /// The last action of a run: terminate the host, delete objects, group and tags. Forward, it
     /// completes `cleanedUp`; in a rollback it ends the run as rolled back.
     case cleanUp
+    // `--standby` (an InService Auto Scaling member): out of service before the stop, back after.
+    /// Journal the request, then EnterStandby with ShouldDecrementDesiredCapacity.
+    case enterStandby
+    /// Journal the request, then ExitStandby (the group increments its desired capacity again).
+    case exitStandby
     /// Nothing to do until the cloud moves: poll again after the wait's interval.
     case wait(EngineWait)
     /// The step is done: journal it.
@@ -51,6 +56,8 @@ public enum EngineWait: String, Sendable, Equatable {
     case targetStopped, targetRunning, rescueHostRunning, rescueHostReady, rescueHostStopped, volumeAttached,
         volumeDetached
     case report
+    /// `--standby`: the target's lifecycle state reaches `Standby`, then `InService` again.
+    case standbyEntered, backInService
 }
 
 /// Why the pure core gave up, in words for the user.
@@ -65,6 +72,9 @@ public enum EngineFailure: Error, Sendable, Equatable, CustomStringConvertible {
     case rescueHostNotReady(String)
     /// StartInstances was accepted but the target fell back to `stopped` (EC2's StateReason).
     case startFellBack(String)
+    /// Auto Scaling refused EnterStandby/ExitStandby, or the target is in no state to move: why,
+    /// and what to do.
+    case standby(String, next: String)
 
     public var description: String {
         switch self {
@@ -72,6 +82,7 @@ public enum EngineFailure: Error, Sendable, Equatable, CustomStringConvertible {
         case .unexpected(let why), .rescueHostUnusable(let why): why
         case .rescueHostNotReady(let why): "the rescue host could not get ready: \(why)"
         case .startFellBack(let why): "the instance went back to stopped after StartInstances: \(why)"
+        case .standby(let why, _): why
         }
     }
 }

@@ -10,6 +10,10 @@ public enum RescueDecision {
     /// The parts of the cloud the next decision reads. `firstLook`: the first poll of the step
     /// in this process (the report wait rechecks the rescue host only then, not on every poll).
     public static func needs(_ record: RunRecord, firstLook: Bool = true) -> ObservationNeeds {
+        stepNeeds(record, firstLook: firstLook).union(autoScalingNeeds(record))
+    }
+
+    static func stepNeeds(_ record: RunRecord, firstLook: Bool) -> ObservationNeeds {
         switch record.status {
         case .rollingBack: return [.root, .target]
         case .inProgress: break
@@ -61,7 +65,7 @@ public enum RescueDecision {
             return .completeStep(step)
         case .rootReturned: return rootOnTarget(record, seen, timing) ?? .completeStep(step)
         case .targetRestored: return runState(record, seen) ?? .completeStep(step)
-        case .cleanedUp: return .cleanUp
+        case .cleanedUp: return standbyAfterRestore(record, seen, timing: timing) ?? .cleanUp
         }
     }
 
@@ -83,7 +87,7 @@ public enum RescueDecision {
                 return .fail(
                     .agent(report.error ?? .init(.unrecognized, "the rescue host's bootstrap failed", hint: "")))
             }
-            if seen.rescueHostReady == true { return .stopTarget }
+            if seen.rescueHostReady == true { return standbyBeforeStop(record, seen, timing: timing) ?? .stopTarget }
             if let why = seen.rescueHostLaunchFailure { return .retireRescueHost(why: why) }
             switch seen.rescueHost {
             case .state(.pending), .state(.running), nil: return .wait(.rescueHostReady)
@@ -173,9 +177,12 @@ public enum RescueDecision {
 
     // MARK: rollback
 
-    /// Root back at the target's root device, run state restored, then clean up; keeps the snapshot.
+    /// Root back at the target's root device, run state restored, back InService when this run put
+    /// it in Standby, then clean up; keeps the snapshot.
     static func rollback(_ record: RunRecord, _ seen: CloudObservation, _ timing: EngineTiming) -> EngineAction {
-        rootOnTarget(record, seen, timing) ?? runState(record, seen) ?? .cleanUp
+        rootOnTarget(record, seen, timing) ?? runState(record, seen) ?? standbyAfterRestore(
+            record, seen, timing: timing)
+            ?? .cleanUp
     }
 
     /// Volumes with Marketplace codes detach only from a stopped instance: stop the rescue host
