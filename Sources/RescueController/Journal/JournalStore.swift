@@ -129,7 +129,12 @@ public final class JournalStore: Sendable {
     }
 
     public func unlock(_ runID: String) {
-        if let fd = locks.withLock({ $0.removeValue(forKey: runID) }) { close(fd) }
+        // LOCK_UN before close: a child forked at this moment (ssh, a test's helper) shares the
+        // open file description until its exec closes it, and would hold the lock that long.
+        if let fd = locks.withLock({ $0.removeValue(forKey: runID) }) {
+            _ = flock(fd, LOCK_UN)
+            close(fd)
+        }
     }
 }
 
