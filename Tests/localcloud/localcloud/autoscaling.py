@@ -76,8 +76,12 @@ class AutoScaling:
         if rec is None:
             return
         rec.runtime_up = False
-        if rec.runtime is not None:
-            rec.worker.submit(layer._guarded, lambda runtime=rec.runtime: runtime.stop(force=True))
+
+        def stop() -> None:   # after a boot still queued on the worker: the runtime it made
+            if rec.runtime is not None:
+                rec.runtime.stop(force=True)
+
+        rec.worker.submit(layer._guarded, stop)
         rec.worker.shutdown(wait=False)
 
     def _launch(self, instance, region: str) -> None:

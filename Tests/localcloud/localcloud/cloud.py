@@ -20,7 +20,7 @@ from pathlib import Path
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
-from . import disk_release
+from . import disk_release, sweep
 from . import moto_patches  # noqa: F401  (pending instances, root at the AMI's device name)
 from . import key_pairs  # noqa: F401  (EC2's key pair fingerprints)
 from .account import SeedAmi, add_internet_gateway, ec2_backend, register_seed_amis
@@ -37,7 +37,7 @@ from .instance_connect import InstanceConnect
 from .kms_access import create_grant_answer
 from .gateway import Gateway
 from .profiles import Profile
-from .runtime import runtime_factory
+from .runtime import RuntimeRegistry, runtime_factory
 from .scheduler import Scheduler
 from .ssm import SSM
 
@@ -66,10 +66,12 @@ class LocalCloud:
         self.instance_connect = InstanceConnect(self)    # SendSSHPublicKey, keys for IMDS
         self.seeds: list[SeedAmi] = []
         self._regions: set[str] = set()
-        self._runtime_class = runtime_factory(self.runtime_kind) if self.runtime_kind else None
+        # Every runtime made, closed at shutdown: no instance starts once the shutdown began.
+        self.runtimes = RuntimeRegistry(runtime_factory(self.runtime_kind) if self.runtime_kind else None)
         self.moto = DomainDispatcherApplication(create_backend_app)
         self._closed = threading.Event()
-        threading.Thread(target=self._monitor, name="monitor", daemon=True).start()
+        self._monitor_thread = threading.Thread(target=self._monitor, name="monitor", daemon=True)
+        self._monitor_thread.start()
 
     # services for ec2.py ------------------------------------------------------------------
     def later(self, delay: float, stall, callback) -> None:
@@ -79,9 +81,10 @@ class LocalCloud:
         return next((s for s in self.seeds if s.image_id == image_id), None)
 
     def new_runtime(self, workdir: Path):
-        if self._runtime_class is None:
+        """A fresh runtime for one boot; None once the cloud's shutdown began."""
+        if self.runtime_kind is None:
             raise RuntimeError("this cloud runs no instances")
-        return self._runtime_class(workdir)
+        return self.runtimes.new(workdir)
 
     def ensure_region(self, region: str) -> None:
         with self.lock:
@@ -286,11 +289,16 @@ class LocalCloud:
     def close(self) -> None:
         """Stops every instance and removes every image: nothing is left behind."""
         self._closed.set()
+        self._monitor_thread.join(timeout=5)   # its health checks launch Auto Scaling replacements
         self.scheduler.close()
         self.ec2.shutdown()
         busy = disk_release.drain(20)
         if busy:
             log.error("loop devices still busy at close: %s", ", ".join(busy))
+        port = int(self.endpoint.rsplit(":", 1)[1]) if self.endpoint.count(":") == 2 else 0
+        left = sweep.sweep(self.state_dir, port)   # whatever escaped the above, by its markers
+        if not left.empty():
+            log.error("left of this cloud after its shutdown: %s", left)
         shutil.rmtree(self.state_dir, ignore_errors=True)
 
 

@@ -141,12 +141,19 @@ class EC2Layer(VolumeActions):
         instance._state = InstanceState("pending", 0)
         began = time.monotonic()
         stall = self.cloud.faults.take(action, ("stall",))
+        slow = self.cloud.faults.take(action, ("slow-boot",))
         spec = self._spec(instance, rec)
 
         def start_runtime() -> None:
+            if slow is not None and self.cloud.runtimes.wait_closed(slow.seconds):
+                return   # the cloud is stopping: nothing boots any more
             if spec is not None:
-                rec.runtime = self.cloud.new_runtime(rec.workdir)
-                rec.runtime.start(spec)
+                runtime = self.cloud.new_runtime(rec.workdir)
+                if runtime is None:
+                    log.info("%s: not started, the cloud is stopping", rec.instance_id)
+                    return
+                rec.runtime = runtime
+                runtime.start(spec)
                 rec.runtime_up = True
             remaining = max(0.0, delay - (time.monotonic() - began))
             self.cloud.later(remaining, stall, lambda: self._set_state(instance, "pending", "running"))
@@ -308,10 +315,15 @@ class EC2Layer(VolumeActions):
 
     # shutdown ------------------------------------------------------------------------
     def shutdown(self) -> None:
-        for rec in self.records.values():
-            if rec.runtime is not None:
-                try:
-                    rec.worker.submit(self._guarded, lambda r=rec.runtime: r.stop(force=True))
-                except RuntimeError:   # terminated: its runtime is already stopped
-                    pass
-            rec.worker.shutdown(wait=True)
+        """Stops every runtime the cloud made. The registry closes first (no boot starts one after
+        that), then every worker finishes what it is doing (a boot under way completes), so the
+        list of runtimes is final when they are stopped: a terminated instance's too, in case
+        its boot came after its stop was decided."""
+        with self.cloud.lock:
+            self.cloud.runtimes.close()
+            records = list(self.records.values())
+        for rec in records:
+            rec.worker.shutdown(wait=True, cancel_futures=True)
+        made = self.cloud.runtimes.close()   # now complete: every boot has returned
+        for runtime in made:
+            self._guarded(lambda r=runtime: r.stop(force=True))

@@ -6,7 +6,9 @@ without an answer), stall (the transition the call starts does not complete unti
 the fault is cleared), busy (DetachVolume, optionally of `volume_id` only: the attachment
 stays `busy` until Force, a stop or a terminate; busy_detach.py), and the EC2 rules' kinds:
 capacity-host, instance-limit, vcpu-limit (launch errors), lag (new ids stay invisible for
-`seconds`, consistency.py) and deny-untagged (`tag`, tagpolicy.py). A fault fires on the next `count` calls of its action
+`seconds`, consistency.py), deny-untagged (`tag`, tagpolicy.py) and slow-boot (Run/StartInstances:
+the instance's runtime starts `seconds` late, while it is `pending`; so a test can stop the cloud
+while a boot is still to come). A fault fires on the next `count` calls of its action
 (`"*"` matches every action) and then disappears.
 """
 from __future__ import annotations
@@ -15,13 +17,14 @@ import threading
 from dataclasses import asdict, dataclass
 
 KINDS = ("throttle", "500", "503", "capacity", "delay", "drop", "stall", "busy",
-         "capacity-host", "instance-limit", "vcpu-limit", "lag", "deny-untagged")
+         "capacity-host", "instance-limit", "vcpu-limit", "lag", "deny-untagged", "slow-boot")
 # Kinds that only make sense on some actions: a fault elsewhere would never fire.
 ACTIONS_OF_KIND = {
     "capacity-host": ("RunInstances", "StartInstances"), "instance-limit": ("RunInstances", "StartInstances"),
     "vcpu-limit": ("RunInstances", "StartInstances"),
     "lag": ("RunInstances", "CreateSecurityGroup", "CreateVolume", "CreateSnapshot"),
     "busy": ("DetachVolume",),
+    "slow-boot": ("RunInstances", "StartInstances"),
     "deny-untagged": ("RunInstances", "CreateSecurityGroup", "CreateSnapshot", "CreateVolume"),
 }
 
@@ -31,7 +34,7 @@ class Fault:
     action: str
     kind: str
     count: int = 1
-    seconds: float = 0.0      # for delay and lag
+    seconds: float = 0.0      # for delay, lag and slow-boot
     tag: str = ""             # for deny-untagged: the tag key every created resource must carry
     volume_id: str | None = None   # for busy: only this volume's DetachVolume
     fired: int = 0

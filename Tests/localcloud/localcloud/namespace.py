@@ -30,6 +30,8 @@ from .runtime import LaunchSpec, Volume
 
 log = logging.getLogger("localcloud.namespace")
 
+# The instance's own mount, UTS and PID namespaces; its PID 1 is unshare's child.
+UNSHARE = ("unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child", "--propagation", "private")
 _BASIC_NODES = {"null": (1, 3), "zero": (1, 5), "full": (1, 7), "random": (1, 8),
                 "urandom": (1, 9), "tty": (5, 0)}
 
@@ -45,6 +47,38 @@ def _wait_gone(pid: int | None, timeout: float = 5) -> None:
     deadline = time.monotonic() + timeout
     while pid is not None and os.path.exists(f"/proc/{pid}") and time.monotonic() < deadline:
         time.sleep(0.02)
+
+
+def _kill_unshare(proc: subprocess.Popen) -> int | None:
+    """Kills unshare and the namespace's init it forked; returns the init's pid, if it had one.
+    --kill-child's death signal is set by the child after the fork, so a SIGKILL of unshare alone
+    in the first milliseconds of a boot (a stop right behind a start) leaves the init running,
+    orphaned, naming nothing of its cloud. So unshare is frozen first (it forks no more), then its
+    child, if any, is killed (the whole PID namespace with it), then unshare."""
+    _signal(proc.pid, signal.SIGSTOP)
+    deadline = time.monotonic() + 2
+    while _state(proc.pid) not in ("T", "Z", None) and time.monotonic() < deadline:
+        time.sleep(0.005)
+    child = NamespaceRuntime._ns_init_pid(proc.pid)   # a stopped unshare reaps nothing: the pid stays its child's
+    if child:
+        _signal(child, signal.SIGKILL)
+    _signal(proc.pid, signal.SIGKILL)
+    proc.wait()
+    return child
+
+
+def _signal(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _state(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
 
 
 def _sysfs_dev(name: str) -> tuple[int, int]:
@@ -117,14 +151,12 @@ class NamespaceRuntime:
             partition = f"/dev/{parts[0][1]}"
             fstype = run("blkid", "-p", "-s", "TYPE", "-o", "value", partition, check=False)
             script = setup_script(str(self.mountpoint), partition, fstype, str(self.dev), str(self.ctl),
-                                  hostname=spec.instance_id)
+                                  hostname=spec.instance_id, marker=str(self.workdir))
             (self.workdir / "setup.sh").write_text(script)
             # The console is a pipe (so /dev/console, /dev/ttyS0 → /proc/1/fd/1 work inside),
             # copied to the console log by a thread until the last writer in the instance exits.
             self._proc = subprocess.Popen(
-                [*enter_net, "unshare", "--mount", "--uts", "--pid", "--fork", "--kill-child",
-                 "--propagation", "private",
-                 "setpriv", "--bounding-set", DROPPED_CAPS, "/bin/sh", str(self.workdir / "setup.sh")],
+                [*enter_net, *UNSHARE, "setpriv", "--bounding-set", DROPPED_CAPS, "/bin/sh", str(self.workdir / "setup.sh")],
                 stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True)
             threading.Thread(target=self._copy_console, args=(self._proc.stdout, spec.console_log),
@@ -168,8 +200,7 @@ class NamespaceRuntime:
                     except subprocess.TimeoutExpired:
                         pass
                 if proc.poll() is None:
-                    os.kill(proc.pid, signal.SIGKILL)   # --kill-child takes the namespace with it
-                    proc.wait()
+                    child = _kill_unshare(proc) or child
                 _wait_gone(child)
             self._release_all()
             if self._spec is not None:

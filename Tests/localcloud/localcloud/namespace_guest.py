@@ -15,7 +15,9 @@ DROPPED_CAPS = ("-sys_module,-sys_time,-sys_rawio,-mknod,-net_admin,-sys_boot,-s
 SHIM_NAMES = ("shutdown", "poweroff", "halt", "reboot")
 
 
-def setup_script(root: str, partition: str, fstype: str, dev: str, ctl: str, hostname: str) -> str:
+def setup_script(root: str, partition: str, fstype: str, dev: str, ctl: str, hostname: str, marker: str) -> str:
+    """`marker` (the instance's work directory on the host) is init's argument, unused by it: its
+    command line names its cloud, so a sweep finds it even when nothing else does (sweep.py)."""
     q = shlex.quote
     options = "nouuid" if fstype == "xfs" else "defaults"
     binds = "\n".join(
@@ -42,7 +44,7 @@ pivot_root . run/localcloud/oldroot
 cd /
 umount -l /run/localcloud/oldroot
 rmdir /run/localcloud/oldroot
-exec /bin/sh /run/localcloud/ctl/init
+exec /bin/sh /run/localcloud/ctl/init {q(marker)}
 """
 
 

@@ -8,6 +8,7 @@ The cloud's state machine calls these methods; they never touch EC2 state themse
 from __future__ import annotations
 
 import socket
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -75,3 +76,37 @@ def runtime_factory(kind: str):
         from .vm import VMRuntime
         return VMRuntime
     raise ValueError(f"unknown instance runtime {kind!r}: use namespace or vm")
+
+
+class RuntimeRegistry:
+    """Every runtime the cloud made, and the moment it makes no more: its shutdown.
+
+    A boot runs on its instance's worker thread while requests, timers (Auto Scaling's
+    replacements, Spot restores) and the shutdown run on others, so a boot can reach its start
+    after the shutdown began. The shutdown closes the registry first: a boot that got a runtime
+    before that is one the shutdown stops (it joins the workers, then stops every runtime made);
+    a boot after it gets none and starts nothing."""
+
+    def __init__(self, factory) -> None:
+        self._factory = factory
+        self._lock = threading.Lock()
+        self._made: list[InstanceRuntime] = []
+        self._closed = threading.Event()
+
+    def new(self, workdir: Path) -> InstanceRuntime | None:
+        with self._lock:
+            if self._closed.is_set():
+                return None
+            runtime = self._factory(workdir)
+            self._made.append(runtime)
+            return runtime
+
+    def close(self) -> list[InstanceRuntime]:
+        """No runtime is made from now on; returns every one made before."""
+        with self._lock:
+            self._closed.set()
+            return list(self._made)
+
+    def wait_closed(self, seconds: float) -> bool:
+        """Sleeps `seconds` unless the registry closes first (True then)."""
+        return self._closed.wait(seconds)
