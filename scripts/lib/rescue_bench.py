@@ -52,12 +52,18 @@ def env(who: str) -> dict:
 
 
 def aws(who: str, *args: str, service: str = "ec2") -> dict:
-    """One AWS CLI invocation, as a person following a guide would type it."""
-    out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", service, *args],
-                         capture_output=True, text=True, env=env(who))
-    if out.returncode != 0:
-        raise RuntimeError(f"aws {service} {' '.join(args)}: {out.stderr.strip()}")
-    return json.loads(out.stdout) if out.stdout.strip() else {}
+    """One AWS CLI invocation, as a person following a guide would type it. A waiter that fails on
+    a NotFound (a new id not yet visible: EC2's eventual consistency, the profile's `settle`) is
+    typed again, as that person would, for up to 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", service, *args],
+                             capture_output=True, text=True, env=env(who))
+        if out.returncode == 0:
+            return json.loads(out.stdout) if out.stdout.strip() else {}
+        if args[0] != "wait" or "NotFound" not in out.stderr or time.monotonic() > deadline:
+            raise RuntimeError(f"aws {service} {' '.join(args)}: {out.stderr.strip()}")
+        time.sleep(1)
 
 
 def ssh_endpoint(iid: str, timeout: float = 300) -> int:
