@@ -1,13 +1,16 @@
-"""scripts/bench rescue: keyrescue beside the guides' sequential AWS CLI procedure.
+"""scripts/bench rescue: keyrescue beside the guides' sequential AWS CLI procedure, and its doors.
 
-    python3 scripts/lib/rescue_bench.py ENDPOINT ROUNDS      (scripts/bench.d/rescue starts the cloud)
+    python3 scripts/lib/rescue_bench.py ENDPOINT ROUNDS [ROWS]   (scripts/bench.d/rescue starts the cloud)
 
-Each round launches two Debian targets whose key is lost, rescues one with `keyrescue reset` and
-the other with the procedure of the step-by-step guides (snapshot and wait, launch a helper and
-wait, stop and wait, detach, attach, inject over SSH, detach, attach, start and wait), each with
-its own access key so the cloud's call log tells their calls apart. Both must end with the new
-key logging in (checked after the clock stops). Downtime comes from the cloud's transition log:
-the target's `stopping` to its next `running`.
+ROWS (comma-separated, default all): `keyrescue` and `cli` each rescue a Debian target whose key is
+lost, one with `keyrescue reset` (the swap) and the other with the procedure of the step-by-step
+guides (snapshot and wait, launch a helper and wait, stop and wait, detach, attach, inject over
+SSH, detach, attach, start and wait); `ssm` and `eic` rescue AL2023 targets through SSM and EC2
+Instance Connect (rescue_bench_doors.py). Each row has its own access key so the cloud's call log
+tells their calls apart. Every target must end with the new key logging in (checked after the
+clock stops). Downtime comes from the cloud's transition log: the target's `stopping` to its next
+`running` (0 when it never stopped). For the swap, the same log gives the rescue host's boot and
+how long the target's stop waited for the host to be ready (launched at its `pending`).
 """
 from __future__ import annotations
 
@@ -21,12 +24,17 @@ import time
 import urllib.request
 from pathlib import Path
 
+import rescue_bench_doors as doors
+
 ENDPOINT, ROUNDS = sys.argv[1], int(sys.argv[2])
+ROWS = (sys.argv[3] if len(sys.argv) > 3 else "keyrescue,cli,ssm,eic").split(",")
 KEYRESCUE = os.environ["KEYRESCUE_BIN"]
 AGENT = os.environ["KEYRESCUE_AGENT"]
 REGION = "us-east-1"
 DEBIAN_OWNER = "136693071363"
-KEYS = {"setup": "AKIDBENCHSETUP", "keyrescue": "AKIDBENCHKEYRESCUE", "cli": "AKIDBENCHAWSCLI"}
+KEYS = {"setup": "AKIDBENCHSETUP", "keyrescue": "AKIDBENCHKEYRESCUE", "cli": "AKIDBENCHAWSCLI",
+        "ssm": "AKIDBENCHSSM", "eic": "AKIDBENCHEIC"}
+USERS = {"keyrescue": "admin", "cli": "admin", "ssm": "ec2-user", "eic": "ec2-user"}
 HELPER_USER_DATA = (  # the images have no sudo: the guides' `sudo` becomes a root login with the same key
     "#!/bin/sh\nmkdir -p /root/.ssh && cp /home/ec2-user/.ssh/authorized_keys /root/.ssh/ "
     "&& chmod 600 /root/.ssh/authorized_keys\n")
@@ -44,12 +52,18 @@ def env(who: str) -> dict:
 
 
 def aws(who: str, *args: str, service: str = "ec2") -> dict:
-    """One AWS CLI invocation, as a person following a guide would type it."""
-    out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", service, *args],
-                         capture_output=True, text=True, env=env(who))
-    if out.returncode != 0:
-        raise RuntimeError(f"aws {service} {' '.join(args)}: {out.stderr.strip()}")
-    return json.loads(out.stdout) if out.stdout.strip() else {}
+    """One AWS CLI invocation, as a person following a guide would type it. A waiter that fails on
+    a NotFound (a new id not yet visible: EC2's eventual consistency, the profile's `settle`) is
+    typed again, as that person would, for up to 60 s."""
+    deadline = time.monotonic() + 60
+    while True:
+        out = subprocess.run(["aws", "--endpoint-url", ENDPOINT, "--output", "json", service, *args],
+                             capture_output=True, text=True, env=env(who))
+        if out.returncode == 0:
+            return json.loads(out.stdout) if out.stdout.strip() else {}
+        if args[0] != "wait" or "NotFound" not in out.stderr or time.monotonic() > deadline:
+            raise RuntimeError(f"aws {service} {' '.join(args)}: {out.stderr.strip()}")
+        time.sleep(1)
 
 
 def ssh_endpoint(iid: str, timeout: float = 300) -> int:
@@ -79,21 +93,30 @@ def keygen(path: Path) -> Path:
     return path
 
 
-def launch_targets(work: Path, count: int) -> list[str]:
+def launch_targets(work: Path) -> dict[str, str]:
+    """One target per row, booted together: Debian for the swap rows, AL2023 for the doors."""
     lost = keygen(work / "lost")
     aws("setup", "import-key-pair", "--key-name", f"lost-{work.name}",
         "--public-key-material", f"fileb://{lost}.pub")
-    image = aws("setup", "describe-images", "--owners", DEBIAN_OWNER,
-                "--filters", "Name=name,Values=debian-12-amd64-2*")["Images"][0]["ImageId"]
-    ids = [i["InstanceId"] for i in aws("setup", "run-instances", "--image-id", image, "--instance-type", "t3.micro",
-                                        "--key-name", f"lost-{work.name}", "--count", str(count))["Instances"]]
-    aws("setup", "wait", "instance-running", "--instance-ids", *ids)
-    for iid in ids:
+    swaps = [r for r in ROWS if r in ("keyrescue", "cli")]
+    targets: dict[str, str] = {}
+    if swaps:
+        image = aws("setup", "describe-images", "--owners", DEBIAN_OWNER,
+                    "--filters", "Name=name,Values=debian-12-amd64-2*")["Images"][0]["ImageId"]
+        ids = [i["InstanceId"] for i in aws("setup", "run-instances", "--image-id", image, "--instance-type", "t3.micro",
+                                            "--key-name", f"lost-{work.name}", "--count", str(len(swaps)))["Instances"]]
+        targets.update(zip(swaps, ids))
+    for row in (r for r in ROWS if r in doors.METHODS):
+        targets[row] = doors.launch_al2023(aws, work, managed=row == "ssm")
+    aws("setup", "wait", "instance-running", "--instance-ids", *targets.values())
+    for iid in targets.values():
         ssh_endpoint(iid)   # booted: sshd is up, as a real target would be before its key is lost
-    return ids
+    if "ssm" in targets:
+        doors.wait_online(aws, targets["ssm"])
+    return targets
 
 
-def sequential_cli(iid: str, new_pub: Path, work: Path) -> str:
+def sequential_cli(iid: str, new_pub: Path, work: Path) -> dict:
     """The guides' procedure. Returns the helper's id (terminated by the caller, off the clock)."""
     helper_key = keygen(work / "helper")
     aws("cli", "import-key-pair", "--key-name", f"helper-{work.name}", "--public-key-material", f"fileb://{helper_key}.pub")
@@ -126,22 +149,48 @@ def sequential_cli(iid: str, new_pub: Path, work: Path) -> str:
     aws("cli", "wait", "volume-in-use", "--volume-ids", volume)
     aws("cli", "start-instances", "--instance-ids", iid)
     aws("cli", "wait", "instance-running", "--instance-ids", iid)
-    return helper
+    return {"helper": helper}
 
 
-def with_keyrescue(iid: str, new_pub: Path, work: Path) -> None:
-    out = subprocess.run([KEYRESCUE, "reset", iid, "--public-key", str(new_pub), "--yes", "--verify", "none",
+def keyrescue_env(who: str, work: Path) -> dict:
+    return dict(env(who), XDG_STATE_HOME=str(work / "state"), KEYRESCUE_AGENT=AGENT)
+
+
+def with_keyrescue(iid: str, new_pub: Path, work: Path) -> dict:
+    """The swap with `--verify none`, as the before figures were taken. Returns the rescue host's id."""
+    out = subprocess.run([KEYRESCUE, "reset", iid, "--public-key", str(new_pub), "--yes", "--verify", "none", "--json",
                           "--endpoint-url", ENDPOINT, "--region", REGION], capture_output=True, text=True,
-                         env=dict(env("keyrescue"), XDG_STATE_HOME=str(work / "state"), KEYRESCUE_AGENT=AGENT))
+                         env=keyrescue_env("keyrescue", work))
     if out.returncode != 0:
         raise RuntimeError(f"keyrescue exited {out.returncode}: {out.stderr[-2000:]}")
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    return {"host": next(e["id"] for e in events if e.get("event") == "created" and e.get("kind") == "rescue instance")}
 
 
-def downtime(iid: str, since: float) -> float:
+def with_door(row: str):
+    def rescue(iid: str, new_pub: Path, work: Path) -> dict:
+        return doors.through_door(row, iid, new_pub, ssh_endpoint(iid), KEYRESCUE,
+                                  ["--endpoint-url", ENDPOINT, "--region", REGION], keyrescue_env(row, work))
+    return rescue
+
+
+def downtime(iid: str, since: float) -> tuple[float, int]:
+    """(seconds from `stopping` to the next `running`, number of `stopping` transitions); (0, 0) if none."""
     log = [t for t in control("transitions") if t["instance_id"] == iid and t["time"] >= since]
-    down = next(t["time"] for t in log if t["state"] == "stopping")
-    up = next(t["time"] for t in log if t["state"] == "running" and t["time"] > down)
-    return up - down
+    stops = [t["time"] for t in log if t["state"] == "stopping"]
+    if not stops:
+        return 0.0, 0
+    up = next(t["time"] for t in log if t["state"] == "running" and t["time"] > stops[0])
+    return up - stops[0], len(stops)
+
+
+def host_timing(host: str, target: str, since: float) -> dict:
+    """The rescue host's boot (`pending` → `running`) and its launch to the target's `stopping`."""
+    log = [t for t in control("transitions") if t["time"] >= since]
+    launched = next(t["time"] for t in log if t["instance_id"] == host and t["state"] == "pending")
+    running = next(t["time"] for t in log if t["instance_id"] == host and t["state"] == "running")
+    stopping = next(t["time"] for t in log if t["instance_id"] == target and t["state"] == "stopping")
+    return {"host_boot": running - launched, "stop_waited": stopping - launched}
 
 
 def calls_of(who: str, since: float) -> list[dict]:
@@ -155,36 +204,46 @@ def agent_seconds(work: Path) -> float:
     return sum(d["seconds"] for d in durations if d["phase"] != "wait for the volume")
 
 
+PROCEDURES = {"keyrescue": with_keyrescue, "cli": sequential_cli, "ssm": with_door("ssm"), "eic": with_door("eic")}
+
+
 def one_round(n: int) -> dict:
     work = Path(tempfile.mkdtemp(prefix=f"kr-bench-rescue-{n}-", dir="/var/tmp"))
     new = keygen(work / "new")
     new_pub = Path(f"{new}.pub")
-    target_kr, target_cli = launch_targets(work, 2)
-    row: dict = {}
-    for name, iid, procedure in (("keyrescue", target_kr, with_keyrescue), ("cli", target_cli, sequential_cli)):
-        print(f"  round {n}: {name} on {iid}", file=sys.stderr, flush=True)
+    targets = launch_targets(work)
+    row: dict = {"load": os.getloadavg()[0]}
+    for name, iid in targets.items():
+        print(f"  round {n}: {name} on {iid} (load {os.getloadavg()[0]:.2f})", file=sys.stderr, flush=True)
         since = time.time()
         t0 = time.monotonic()
-        helper = procedure(iid, new_pub, work)
+        extra = PROCEDURES[name](iid, new_pub, work)
         total = time.monotonic() - t0
         calls = calls_of(name, since)
-        row[name] = {"total": total, "downtime": downtime(iid, since), "calls": len(calls),
+        down, stops = downtime(iid, since)
+        row[name] = {"total": total, "downtime": down, "stops": stops, "calls": len(calls),
                      "ec2_calls": sum(c["service"] == "ec2" for c in calls),
                      "throttled": sum(bool(c.get("throttled")) or c.get("status") == 503 for c in calls)}
         if name == "keyrescue":
-            row[name]["agent"] = agent_seconds(work)
-        if helper:
-            aws("setup", "terminate-instances", "--instance-ids", helper)
-        if ssh(ssh_endpoint(iid), new, "admin", "true").returncode != 0:
+            row[name].update(agent=agent_seconds(work), **host_timing(extra["host"], iid, since))
+        if "login" in extra:
+            row[name].update(login=extra["login"], without_login=total - extra["login"])
+        if "helper" in extra:
+            aws("setup", "terminate-instances", "--instance-ids", extra["helper"])
+        if ssh(ssh_endpoint(iid), new, USERS[name], "true").returncode != 0:
             raise RuntimeError(f"{name}: the new key does not log in to {iid}")
-        print(f"    {name}: total {total:.1f} s, downtime {row[name]['downtime']:.1f} s, {len(calls)} calls, "
-              f"{row[name]['throttled']} throttled", file=sys.stderr, flush=True)
-    aws("setup", "terminate-instances", "--instance-ids", target_kr, target_cli)
+        print(f"    {name}: " + ", ".join(f"{k} {v:.1f}" for k, v in row[name].items()), file=sys.stderr, flush=True)
+    aws("setup", "terminate-instances", "--instance-ids", *targets.values())
+    row["load_end"] = os.getloadavg()[0]
     return row
 
 
-def median(rows: list[dict], who: str, field: str) -> float:
-    return statistics.median(r[who][field] for r in rows)
+def spread(rounds: list[dict], row: str, field: str) -> str:
+    """median (min–max) over the rounds, or '-' where the row has no such figure."""
+    values = [r[row][field] for r in rounds if field in r[row]]
+    if not values:
+        return "-"
+    return f"{statistics.median(values):.1f} ({min(values):.1f}–{max(values):.1f})"
 
 
 # The realistic profile's latencies, for the downtime bound (Tests/localcloud/localcloud/profiles.py).
@@ -193,16 +252,26 @@ from localcloud.profiles import REALISTIC  # noqa: E402
 
 PROFILE = {f: getattr(REALISTIC, f) for f in ("run", "start", "stop", "attach", "detach", "snapshot")}
 
+FIELDS = ("total", "downtime", "stops", "login", "without_login", "host_boot", "stop_waited",
+          "calls", "ec2_calls", "throttled")
+TITLES = {"keyrescue": "keyrescue swap", "cli": "AWS CLI guide", "ssm": "keyrescue ssm", "eic": "keyrescue eic"}
+
 if __name__ == "__main__":
-    print(f"bench rescue: {ROUNDS} round(s) on {ENDPOINT}, profile realistic {PROFILE}", file=sys.stderr)
-    rows = [one_round(n) for n in range(1, ROUNDS + 1)]
-    kr_total, cli_total = median(rows, "keyrescue", "total"), median(rows, "cli", "total")
-    agent = median(rows, "keyrescue", "agent")
-    bound = PROFILE["stop"] + 2 * (PROFILE["attach"] + PROFILE["detach"]) + agent + PROFILE["start"] + 10
-    print(f"{'median of ' + str(ROUNDS):22s} {'keyrescue':>10s} {'AWS CLI guide':>14s}")
-    for field, unit in (("total", "s"), ("downtime", "s"), ("calls", ""), ("ec2_calls", ""), ("throttled", "")):
-        print(f"{field:22s} {median(rows, 'keyrescue', field):9.1f}{unit:1s} {median(rows, 'cli', field):13.1f}{unit:1s}")
-    print(f"total ratio            {kr_total / cli_total:.2f}  (target ≤ 0.60)")
-    print(f"downtime bound         {bound:.1f} s = stop {PROFILE['stop']:.0f} + 4 moves "
-          f"{2 * (PROFILE['attach'] + PROFILE['detach']):.0f} + agent {agent:.2f} + start {PROFILE['start']:.0f} + 10")
-    print(json.dumps(rows))
+    print(f"bench rescue: {ROUNDS} round(s) of {','.join(ROWS)} on {ENDPOINT}, profile realistic {PROFILE}",
+          file=sys.stderr)
+    rounds = [one_round(n) for n in range(1, ROUNDS + 1)]
+    print(f"{'median (range) of ' + str(ROUNDS):16s} " + " ".join(f"{TITLES[r]:>22s}" for r in ROWS))
+    for field in FIELDS:
+        print(f"{field:16s} " + " ".join(f"{spread(rounds, r, field):>22s}" for r in ROWS))
+    loads = [r["load"] for r in rounds] + [r["load_end"] for r in rounds]
+    print(f"load average (1 min) at the rounds' starts and ends: {min(loads):.2f}–{max(loads):.2f}")
+    if "keyrescue" in ROWS and "cli" in ROWS:
+        kr_total = statistics.median(r["keyrescue"]["total"] for r in rounds)
+        cli_total = statistics.median(r["cli"]["total"] for r in rounds)
+        print(f"total ratio      {kr_total / cli_total:.2f}  (target ≤ 0.60)")
+    if "keyrescue" in ROWS:
+        agent = statistics.median(r["keyrescue"]["agent"] for r in rounds)
+        bound = PROFILE["stop"] + 2 * (PROFILE["attach"] + PROFILE["detach"]) + agent + PROFILE["start"] + 10
+        print(f"downtime bound   {bound:.1f} s = stop {PROFILE['stop']:.0f} + 4 moves "
+              f"{2 * (PROFILE['attach'] + PROFILE['detach']):.0f} + agent {agent:.2f} + start {PROFILE['start']:.0f} + 10")
+    print(json.dumps(rounds))
