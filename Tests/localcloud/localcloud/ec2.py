@@ -137,15 +137,23 @@ class EC2Layer(VolumeActions):
             self._boot(instance, rec, self.cloud.profile.run, "RunInstances")
 
     def _boot(self, instance, rec: InstanceRecord, delay: float, action: str) -> None:
-        """pending now; the runtime starts; running once both the delay and the start are done."""
+        """pending for the profile's delay; then the runtime starts (the OS boots, user-data and
+        per-boot scripts run) and the instance is running.
+
+        The OS boots only once EC2 has placed and started the instance: nothing inside it runs
+        while it is `pending` (EC2 user guide, "Instance state changes": pending is "preparing to
+        enter the running state"; cloud-init runs user-data during the OS's boot). Starting the
+        runtime at the launch let a rescue host report ready before it could have on EC2."""
         instance._state = InstanceState("pending", 0)
         began = time.monotonic()
         stall = self.cloud.faults.take(action, ("stall",))
         slow = self.cloud.faults.take(action, ("slow-boot",))
         spec = self._spec(instance, rec)
+        late = delay + (slow.seconds if slow is not None else 0.0)
 
         def start_runtime() -> None:
-            if slow is not None and self.cloud.runtimes.wait_closed(slow.seconds):
+            waited = time.monotonic() - began
+            if self.cloud.runtimes.wait_closed(max(0.0, late - waited)):
                 return   # the cloud is stopping: nothing boots any more
             if spec is not None:
                 runtime = self.cloud.new_runtime(rec.workdir)

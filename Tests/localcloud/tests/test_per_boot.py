@@ -2,6 +2,7 @@
 the first (cloud-init's final stage runs scripts-per-boot before scripts-user); the user-data runs once."""
 from __future__ import annotations
 
+import time
 
 from conftest import console_until, launch, state_of, wait_states
 
@@ -48,3 +49,18 @@ def test_per_boot_scripts_live_on_the_root_volume(ec2, al2023):
     ec2.start_instances(InstanceIds=[maker])
     assert "image-per-boot" in console_until(ec2, maker, "image-per-boot")
     ec2.terminate_instances(InstanceIds=[maker])
+
+
+def test_nothing_runs_inside_an_instance_while_it_is_pending(ec2, al2023):
+    """The OS boots once EC2 has started the instance, so its user-data cannot run while the
+    instance is `pending` (the fast profile keeps it pending 2 s). Before, the runtime started at
+    the launch: a rescue host reported ready before EC2 would even show it running."""
+    iid = launch(ec2, al2023, UserData="#!/bin/sh\necho user-data-ran\n")
+    time.sleep(1.0)
+    printed = ec2.get_console_output(InstanceId=iid, Latest=True).get("Output", "")
+    state = state_of(ec2, iid)   # read after the console: pending here means pending then too
+    assert state == "pending", f"the fast profile keeps a launch pending 2 s; it was {state} after 1 s"
+    assert "user-data-ran" not in printed, printed
+    wait_states(lambda: state_of(ec2, iid), "running")
+    console_until(ec2, iid, "user-data-ran")
+    ec2.terminate_instances(InstanceIds=[iid])
