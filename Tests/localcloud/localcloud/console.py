@@ -9,6 +9,8 @@ lifecycle. This option is supported on instance types that use the Nitro hypervi
 So without Latest the answer is the output as of the instance's last `running` or `stopped`, posted
 `console_lag` seconds after it (the profile's; "shortly" has no figure); with Latest it is the output so
 far, and a Xen type answers UnsupportedOperation (the message is not documented: this one is ours).
+The post after `running` holds what the boot printed by then: the OS boots only once the instance is
+running (ec2.py), so it is taken `boot_post` seconds after the transition (or at `console_lag`, if later).
 """
 from __future__ import annotations
 
@@ -25,18 +27,30 @@ POSTED_AT = ("running", "stopped")
 
 
 class ConsoleBook:
-    def __init__(self, lag: float) -> None:
+    def __init__(self, lag: float, boot_post: float = 2.0) -> None:
         self.lag = lag
+        self.boot_post = boot_post
         self._lock = threading.Lock()
         self._posts: dict[str, list[tuple[float, int]]] = {}   # instance id -> [(time, console size)]
 
     def transition(self, instance_id: str, state: str, console: Path | None) -> None:
-        """Called at every state change: `running` and `stopped` post the console so far."""
+        """Called at every state change: `running` and `stopped` post the console (a `running`
+        post as it is once the boot had time to print)."""
         if state not in POSTED_AT or console is None:
             return
-        size = console.stat().st_size if console.exists() else 0
-        with self._lock:
-            self._posts.setdefault(instance_id, []).append((time.monotonic(), size))
+        at = time.monotonic()
+
+        def post() -> None:
+            size = console.stat().st_size if console.exists() else 0
+            with self._lock:
+                self._posts.setdefault(instance_id, []).append((at, size))
+
+        if state == "running":
+            timer = threading.Timer(max(self.lag, self.boot_post), post)
+            timer.daemon = True
+            timer.start()
+        else:
+            post()
 
     def output(self, instance, console: Path | None, latest: bool) -> bytes:
         if latest and not is_nitro(instance.instance_type):
@@ -55,5 +69,5 @@ class ConsoleBook:
     def _posted_size(self, instance_id: str) -> int:
         now = time.monotonic()
         with self._lock:
-            posted = [size for at, size in self._posts.get(instance_id, []) if at + self.lag <= now]
-        return posted[-1] if posted else 0
+            posted = sorted((at, size) for at, size in self._posts.get(instance_id, []) if at + self.lag <= now)
+        return posted[-1][1] if posted else 0
