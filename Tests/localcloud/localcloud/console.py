@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 import time
 from pathlib import Path
+from typing import Callable
 
 from . import ec2xml
 from .devices import is_nitro
@@ -27,8 +28,11 @@ POSTED_AT = ("running", "stopped")
 
 
 class ConsoleBook:
-    def __init__(self, lag: float, boot_post: float = 2.0) -> None:
+    def __init__(self, lag: float, later: Callable[[float, Callable[[], None]], None],
+                 boot_post: float = 2.0) -> None:
+        """`later(delay, callback)`: the cloud's scheduler, which posts a `running` console."""
         self.lag = lag
+        self.later = later
         self.boot_post = boot_post
         self._lock = threading.Lock()
         self._posts: dict[str, list[tuple[float, int]]] = {}   # instance id -> [(time, console size)]
@@ -46,9 +50,7 @@ class ConsoleBook:
                 self._posts.setdefault(instance_id, []).append((at, size))
 
         if state == "running":
-            timer = threading.Timer(max(self.lag, self.boot_post), post)
-            timer.daemon = True
-            timer.start()
+            self.later(max(self.lag, self.boot_post), post)
         else:
             post()
 

@@ -163,8 +163,8 @@ class EC2Layer(VolumeActions):
                 rec.runtime = runtime
                 runtime.start(spec)
                 rec.runtime_up = True
-            remaining = max(0.0, delay - (time.monotonic() - began))
-            self.cloud.later(remaining, stall, lambda: self._set_state(instance, "pending", "running"))
+            # The pending delay is behind us already: running as soon as the runtime is up.
+            self.cloud.later(0.0, stall, lambda: self._set_state(instance, "pending", "running"))
 
         rec.worker.submit(self._guarded, start_runtime)
 

@@ -27,7 +27,7 @@ class ApiRules:
         self.tokens = IdempotencyBook()
         self.visibility = Visibility()
         self.offerings = Offerings()
-        self.console = ConsoleBook(cloud.profile.console_lag)
+        self.console = ConsoleBook(cloud.profile.console_lag, lambda delay, post: cloud.later(delay, None, post))
         moto_patches.on_state_change(self._state_changed)
 
     def _state_changed(self, instance, state: str) -> None:
